@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures reported in issue notes, never asserted by tests."""

@@ -1,0 +1,150 @@
+"""`make bench`: durable completion vs SpiffWorkflow in memory, and step cost as history grows.
+
+Run: .venv/bin/python -m bench [--quick]. PostgreSQL is used when ONEWINDOW_TEST_DATABASE_URL's server answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+
+from orchestrator import definitions, engine, sandbox
+from orchestrator.config import Settings
+from orchestrator.service import OneWindow
+
+ROOT = Path(__file__).resolve().parent.parent
+BPMN = ROOT / "tests" / "bpmn"
+SMALL = "exclusive_gateway"
+SMALL_DATA = [{"applicant": "张三", "amount": 500}, {"approved": True, "opinion": "同意"}]
+
+
+def _databases(keep: list) -> list[tuple[str, str]]:
+    dbs = [("SQLite", f"sqlite:///{tempfile.mkdtemp(prefix='ow-bench-')}/bench.db")]
+    base = make_url(os.environ.get("ONEWINDOW_TEST_DATABASE_URL",
+                                   "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    name = f"ow_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        keep.append((admin, name))
+        dbs.append(("PostgreSQL", base.set(database=name).render_as_string(hide_password=False)))
+    except Exception as exc:  # noqa: BLE001
+        print(f"(PostgreSQL skipped: {type(exc).__name__})", file=sys.stderr)
+    return dbs
+
+
+def _orchestrator(url: str) -> OneWindow:
+    ow = OneWindow(Settings(database_url=url, forms_dir=BPMN / "forms"))
+    ow.upgrade()
+    for user, group in (("bench", "frontdesk"), ("bench", "minzheng"), ("bench", "renshe")):
+        ow.add_member(user, group)
+    return ow
+
+
+def durable_completions(ow: OneWindow, key: str, instances: int, data: list[dict]) -> float:
+    """Completions per second through the orchestrator (load → complete → steps → save → commit)."""
+    started = [ow.start(key, {}, actor="bench") for _ in range(instances)]
+    times = []
+    for s in started:
+        task = s["tasks"][0]
+        for step in data:
+            t0 = time.perf_counter()
+            out = ow.complete(task["id"], "bench", step)
+            times.append(time.perf_counter() - t0)
+            if not out["tasks"]:
+                break
+            task = out["tasks"][0]
+    return 1 / statistics.mean(times)
+
+
+def memory_completions(path: Path, key: str, instances: int, data: list[dict]) -> float:
+    """SpiffWorkflow alone: deserialize (spec included) → complete → engine steps → serialize."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_file(str(path))
+    spec, subs = parser.get_spec(key), parser.get_subprocess_specs(key)
+    ser = engine.SERIALIZER
+    times = []
+    for _ in range(instances):
+        wf = BpmnWorkflow(spec, subs, script_engine=sandbox.script_engine())
+        wf.do_engine_steps()
+        state = ser.serialize_json(wf)
+        for step in data:
+            t0 = time.perf_counter()
+            wf = ser.deserialize_json(state)
+            wf.script_engine = sandbox.script_engine()
+            task = wf.get_next_task(state=TaskState.READY, manual=True)
+            task.data.update(step)
+            task.run()
+            wf.do_engine_steps()
+            state = ser.serialize_json(wf)
+            times.append(time.perf_counter() - t0)
+    return 1 / statistics.mean(times)
+
+
+def step_growth(ow: OneWindow, instances: int) -> tuple[float, float, float]:
+    """Median cost of completing step 1 and step 200 of the 200-step chain; each step adds a field."""
+    firsts, lasts = [], []
+    for _ in range(instances):
+        task = ow.start("chain_200", {}, actor="bench")["tasks"][0]
+        for i in range(1, 201):
+            t0 = time.perf_counter()
+            out = ow.complete(task["id"], "bench", {f"opinion_{i}": f"第{i}步同意"})
+            elapsed = time.perf_counter() - t0
+            if i == 1:
+                firsts.append(elapsed)
+            if i == 200:
+                lasts.append(elapsed)
+            task = out["tasks"][0] if out["tasks"] else None
+    first, last = statistics.median(firsts), statistics.median(lasts)
+    return first * 1000, last * 1000, last / first
+
+
+def main() -> None:
+    args = argparse.ArgumentParser()
+    args.add_argument("--quick", action="store_true")
+    opts = args.parse_args()
+    n_small, n_chain = (20, 2) if opts.quick else (200, 5)
+    keep: list = []
+    memory = memory_completions(BPMN / f"{SMALL}.bpmn", SMALL, n_small, SMALL_DATA)
+    rows = []
+    for label, url in _databases(keep):
+        definitions._SPECS.clear()
+        ow = _orchestrator(url)
+        ow.deploy(BPMN / f"{SMALL}.bpmn", publish=True)
+        ow.deploy(BPMN / "chain_200.bpmn", publish=True)
+        durable = durable_completions(ow, SMALL, n_small, SMALL_DATA)
+        first, last, ratio = step_growth(ow, n_chain)
+        rows.append((label, durable, first, last, ratio))
+        ow.close()
+    print("\n## Durable task completion vs SpiffWorkflow in memory "
+          f"({SMALL}.bpmn, {n_small} instances × {len(SMALL_DATA)} tasks)\n")
+    print("| path | completions/s | cost vs in-memory (target ≤ 3×) |")
+    print("|---|---:|---:|")
+    print(f"| SpiffWorkflow alone, in memory | {memory:,.0f} | 1.00× |")
+    for label, durable, *_ in rows:
+        print(f"| OneWindow durable, {label} | {durable:,.0f} | {memory / durable:.2f}× |")
+    print(f"\n## Step cost as history grows (chain_200.bpmn, median of {n_chain} instances)\n")
+    print("| database | step 1 (ms) | step 200 (ms) | step 200 / step 1 (target ≤ 1.3) |")
+    print("|---|---:|---:|---:|")
+    for label, _, first, last, ratio in rows:
+        print(f"| {label} | {first:.2f} | {last:.2f} | {ratio:.2f} |")
+    for admin, name in keep:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

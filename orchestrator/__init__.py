@@ -1,0 +1,1 @@
+"""OneWindow's core: definitions, engine, tasks, jobs and their store. Knows nothing of the web."""

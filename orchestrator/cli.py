@@ -1,0 +1,202 @@
+"""`onewindow`: the command-line door. Exit codes: 0 done, 1 unexpected, 2 invalid input, 3 conflict,
+4 not found or not allowed. With --json every command prints one JSON document on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import Settings
+from .errors import InvalidInput, OneWindowError, Problem
+
+
+def _data(value: str | None) -> dict | None:
+    if value is None:
+        return None
+    try:
+        text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+        data = json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InvalidInput(Problem(f"--data is not JSON or a readable @file: {exc}", field="data")) from None
+    if not isinstance(data, dict):
+        raise InvalidInput(Problem("--data must be a JSON object", field="data"))
+    return data
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    parser = argparse.ArgumentParser(prog="onewindow", parents=[common], description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help)
+
+    db = cmd("db", "database schema")
+    db.add_argument("action", choices=["upgrade"])
+
+    p = cmd("deploy", "validate and store process folders, .bpmn files or .zip units")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--publish", action="store_true")
+    p.add_argument("--tag")
+    p.add_argument("--as", dest="user")
+
+    cmd("definitions", "keys, versions, tags, status, running instances")
+    for name in ("publish", "retire"):
+        p = cmd(name, f"{name} a version")
+        p.add_argument("key")
+        p.add_argument("version", type=int)
+        p.add_argument("--as", dest="user")
+
+    p = cmd("start", "start an instance of the newest published version")
+    p.add_argument("key")
+    p.add_argument("--data")
+    p.add_argument("--business-key")
+    p.add_argument("--as", dest="user")
+
+    p = cmd("tasks", "the inbox")
+    p.add_argument("--as", dest="user")
+    p.add_argument("--group")
+    p.add_argument("--state", choices=["open", "claimed", "completed", "cancelled"])
+    p.add_argument("--limit", type=int, default=100)
+
+    for name in ("claim", "unclaim"):
+        p = cmd(name, f"{name} a group task")
+        p.add_argument("task", type=int)
+        p.add_argument("--as", dest="user", required=True)
+
+    p = cmd("complete", "complete a task with form data")
+    p.add_argument("task", type=int)
+    p.add_argument("--as", dest="user", required=True)
+    p.add_argument("--data")
+    p.add_argument("--opinion")
+
+    p = cmd("instance", "status, open tasks and history of an instance")
+    p.add_argument("id", type=int)
+
+    p = cmd("message", "deliver a message to the instance waiting for it")
+    p.add_argument("name")
+    p.add_argument("--data")
+    p.add_argument("--instance", type=int)
+    p.add_argument("--as", dest="user")
+
+    p = cmd("worker", "run due jobs (timers, continuations)")
+    p.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    p.add_argument("--poll", type=float, default=1.0)
+
+    cmd("incidents", "jobs that failed all their attempts")
+    p = cmd("retry", "retry an incident")
+    p.add_argument("job", type=int)
+    p.add_argument("--as", dest="user")
+
+    p = cmd("group", "groups and members")
+    p.add_argument("action", choices=["add", "member"])
+    p.add_argument("first", help="group code (add) or username (member)")
+    p.add_argument("second", help="display name (add) or group code (member)")
+
+    cmd("demo", "load the demo users' groups and publish every process in processes/")
+    return parser
+
+
+def run(args: argparse.Namespace, settings: Settings):
+    from .service import OneWindow
+
+    ow = OneWindow(settings)
+    try:
+        c = args.command
+        if c == "db":
+            ow.upgrade()
+            return {"upgraded": True}
+        if c == "deploy":
+            out = []
+            for path in args.paths:
+                out += ow.deploy(path, publish=args.publish, tag=args.tag, actor=args.user)
+            return out
+        if c == "definitions":
+            return ow.definitions()
+        if c in ("publish", "retire"):
+            return ow.set_status(args.key, args.version, c + "ed" if c == "publish" else "retired", args.user)
+        if c == "start":
+            return ow.start(args.key, _data(args.data), business_key=args.business_key, actor=args.user)
+        if c == "tasks":
+            return ow.tasks(args.user, group=args.group, state=args.state, limit=args.limit)
+        if c == "claim":
+            return ow.claim(args.task, args.user)
+        if c == "unclaim":
+            return ow.unclaim(args.task, args.user)
+        if c == "complete":
+            return ow.complete(args.task, args.user, _data(args.data), args.opinion)
+        if c == "instance":
+            return ow.instance(args.id)
+        if c == "message":
+            return ow.send_message(args.name, _data(args.data) or {}, instance_id=args.instance, actor=args.user)
+        if c == "worker":
+            if args.once:
+                return ow.run_due_jobs()
+            from .jobs import work_forever
+
+            print("worker running (embedded, no broker); Ctrl-C stops it", file=sys.stderr)
+            work_forever(ow.store, args.poll)
+            return None
+        if c == "incidents":
+            return ow.incidents()
+        if c == "retry":
+            return ow.retry(args.job, args.user)
+        if c == "group":
+            if args.action == "add":
+                ow.add_group(args.first, args.second)
+            else:
+                ow.add_member(args.first, args.second)
+            return {"ok": True}
+        if c == "demo":
+            ow.upgrade()
+            return ow.load_demo()
+        raise AssertionError(c)
+    finally:
+        ow.close()
+
+
+def _print_human(result) -> None:
+    if result is None:
+        return
+    if isinstance(result, list) and result and isinstance(result[0], dict) and "unchanged" in result[0]:
+        for r in result:
+            state = "unchanged" if r["unchanged"] else "new version"
+            print(f"{r['key']} v{r['version']} {r['status']} ({state}) {r['checksum'][:12]}")
+        return
+    print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+def _print_problems(exc: InvalidInput) -> None:
+    for p in exc.problems:
+        where = ":".join(str(x) for x in (p.file, p.line) if x is not None)
+        element = f" [{p.element}]" if p.element else ""
+        field = f" {p.field}:" if p.field else ""
+        print(f"{where or 'input'}{element}{field} {p.message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = run(args, Settings.from_env())
+    except OneWindowError as exc:
+        if args.json:
+            print(json.dumps(exc.as_dict(), ensure_ascii=False))
+        elif isinstance(exc, InvalidInput):
+            _print_problems(exc)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        _print_human(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

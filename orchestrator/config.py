@@ -1,0 +1,36 @@
+"""Settings, read from the environment once and passed in (never imported as globals by services)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    broker_url: str | None = None
+    data_dir: Path = REPO_ROOT / "var" / "data"
+    forms_dir: Path = REPO_ROOT / "forms"
+    processes_dir: Path = REPO_ROOT / "processes"
+    max_upload_bytes: int = 5 * 1024 * 1024
+    job_max_attempts: int = 3
+    job_lock_seconds: int = 300
+    expression_time_limit: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        default_db = f"sqlite:///{REPO_ROOT / 'var' / 'onewindow.db'}"
+        return cls(
+            database_url=env.get("ONEWINDOW_DATABASE_URL") or default_db,
+            broker_url=env.get("ONEWINDOW_BROKER_URL") or None,
+            data_dir=Path(env.get("ONEWINDOW_DATA_DIR") or REPO_ROOT / "var" / "data"),
+            forms_dir=Path(env.get("ONEWINDOW_FORMS_DIR") or REPO_ROOT / "forms"),
+            max_upload_bytes=int(env.get("ONEWINDOW_MAX_DEPLOY_BYTES") or 5 * 1024 * 1024),
+            job_max_attempts=int(env.get("ONEWINDOW_JOB_MAX_ATTEMPTS") or 3),
+        )

@@ -1,0 +1,148 @@
+"""Deploy, publish and retire immutable process versions; restore their specs once per process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import audit, engine, groups, units, validation
+from .clock import now
+from .errors import Conflict, InvalidInput, NotFound, Problem
+from .store.models import ProcessDefinition, ProcessInstance
+
+STATUSES = ("draft", "published", "retired")
+
+
+def deploy(session: Session, unit: units.Unit, *, forms_dir: Path, max_bytes: int, publish: bool = False,
+           tag: str | None = None, actor: str | None = None) -> list[dict]:
+    """Validate a unit and store each executable process as a new version (or report it unchanged)."""
+    if tag is not None and not (0 < len(tag) <= 100):
+        raise InvalidInput(Problem("a version tag has 1 to 100 characters", field="tag"))
+    parsed = validation.validate(unit, groups.lane_names(session), forms_dir, max_bytes)
+    results = []
+    for process in parsed.processes:
+        latest = latest_version(session, process.key)
+        if latest is not None and latest.checksum == parsed.checksum:
+            if publish and latest.status == "draft":
+                set_status(session, process.key, latest.version, "published", actor=actor)
+            results.append(_summary(latest, unchanged=True))
+            continue
+        definition = ProcessDefinition(
+            key=process.key,
+            version=(latest.version + 1) if latest else 1,
+            version_tag=tag,
+            name=process.name,
+            checksum=parsed.checksum,
+            status="published" if publish else "draft",
+            files=parsed.files,
+            spec=process.specs_json,
+            catalog=parsed.catalog if _catalog_applies(parsed, process.key) else None,
+            forms=parsed.forms,
+            lanes=parsed.lanes,
+            timer_start=process.timer_start,
+            deployed_by=actor,
+            deployed_at=now(),
+        )
+        session.add(definition)
+        session.flush()
+        audit.record(session, "deploy", actor, definition_id=definition.id,
+                     after={"key": definition.key, "version": definition.version, "status": definition.status})
+        results.append(_summary(definition, unchanged=False))
+        if publish:
+            _on_published(session, definition, actor)
+    return results
+
+
+def _catalog_applies(parsed: validation.ParsedUnit, key: str) -> bool:
+    if parsed.catalog is None:
+        return False
+    named = parsed.catalog.get("process")
+    return named == key if named else key == parsed.processes[0].key
+
+
+def _summary(d: ProcessDefinition, unchanged: bool) -> dict:
+    return {"key": d.key, "version": d.version, "status": d.status, "checksum": d.checksum,
+            "tag": d.version_tag, "unchanged": unchanged}
+
+
+def latest_version(session: Session, key: str) -> ProcessDefinition | None:
+    return session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                           .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+
+
+def get(session: Session, key: str, version: int) -> ProcessDefinition:
+    d = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key,
+                                                         ProcessDefinition.version == version)).first()
+    if d is None:
+        raise NotFound(f"no version {version} of process '{key}'")
+    return d
+
+
+def startable(session: Session, key: str) -> ProcessDefinition:
+    """The newest published version of a key."""
+    d = session.scalars(select(ProcessDefinition)
+                        .where(ProcessDefinition.key == key, ProcessDefinition.status == "published")
+                        .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    if d is None:
+        raise NotFound(f"process '{key}' has no published version")
+    return d
+
+
+def set_status(session: Session, key: str, version: int, status: str, actor: str | None = None) -> dict:
+    allowed = {"published": ("draft", "retired"), "retired": ("draft", "published")}
+    if status not in allowed:
+        raise InvalidInput(Problem(f"status must be one of {', '.join(allowed)}", field="status"))
+    d = get(session, key, version)
+    if d.status == status:
+        return _summary(d, unchanged=True)
+    if d.status not in allowed[status]:
+        raise Conflict(f"{key} v{version} is {d.status}; cannot become {status}")
+    before = d.status
+    d.status = status
+    audit.record(session, {"published": "publish", "retired": "retire"}[status], actor, definition_id=d.id,
+                 before={"status": before}, after={"status": status})
+    if status == "published":
+        _on_published(session, d, actor)
+    return _summary(d, unchanged=False)
+
+
+def _on_published(session: Session, d: ProcessDefinition, actor: str | None) -> None:
+    if d.timer_start:
+        from . import instances
+
+        instances.start_waiting_for_timer(session, d, actor)
+
+
+def listing(session: Session) -> list[dict]:
+    counts = dict(session.execute(
+        select(ProcessInstance.definition_id, func.count())
+        .where(ProcessInstance.status == "running").group_by(ProcessInstance.definition_id)).all())
+    rows = session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version))
+    return [{**_summary(d, unchanged=False), "name": d.name, "deployed_at": d.deployed_at.isoformat(),
+             "deployed_by": d.deployed_by, "running_instances": counts.get(d.id, 0)} for d in rows]
+
+
+_SPECS: dict[tuple[str, str], engine.Specs] = {}
+
+
+def specs(d: ProcessDefinition) -> engine.Specs:
+    """Restored specs of a version, shared by every instance in this process (versions are immutable)."""
+    cache_key = (d.checksum, d.key)  # content-addressed: safe across databases
+    cached = _SPECS.get(cache_key)
+    if cached is None:
+        if len(_SPECS) > 512:
+            _SPECS.clear()
+        cached = _SPECS[cache_key] = engine.specs_from_json(d.spec)
+    return cached
+
+
+def lane_group(d: ProcessDefinition, lane: str | None) -> str | None:
+    return d.lanes.get(lane) if lane else None
+
+
+def form(d: ProcessDefinition, name: str | None) -> dict | None:
+    if not name:
+        return None
+    return d.forms.get(name)

@@ -1,0 +1,235 @@
+"""SpiffWorkflow, wrapped: build, load, step and dump workflows with the spec kept out of instance state.
+
+The spec of a version is serialized once at deploy time and restored once per process (cached by
+definition id); an instance's state is SpiffWorkflow's own serialization minus the spec.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from . import clock, sandbox
+
+clock.install()
+for _name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+
+class _StatelessSpecConverter(BpmnWorkflowConverter):
+    """Leaves the specs out of `to_dict` and takes already-restored spec objects in `from_dict`."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    return BpmnWorkflowSerializer(registry)
+
+
+SERIALIZER = _make_serializer()
+_STATE_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+_STATE_CONVERTER = _StatelessSpecConverter(BpmnWorkflow, _STATE_REGISTRY)
+_STATE_ENCODER = create_encoder(_STATE_REGISTRY, None)
+
+
+@dataclass
+class Specs:
+    """A version's restored, shared, read-only specs, with what the store must track for them."""
+
+    process: object
+    subprocesses: dict
+    has_timers: bool = False
+    has_messages: bool = False
+
+    def __post_init__(self):
+        for spec in (self.process, *self.subprocesses.values()):
+            for task_spec in spec.task_specs.values():
+                definition = getattr(task_spec, "event_definition", None)
+                self.has_timers |= isinstance(definition, TimerEventDefinition)
+                self.has_messages |= isinstance(definition, MessageEventDefinition)
+
+
+def specs_to_json(process_spec, subprocess_specs: dict) -> str:
+    return json.dumps(
+        {
+            "spec": SERIALIZER.to_dict(process_spec),
+            "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
+            SERIALIZER.VERSION_KEY: SERIALIZER.VERSION,
+        }
+    )
+
+
+def specs_from_json(text: str) -> Specs:
+    dct = json.loads(text)
+    return Specs(
+        SERIALIZER.from_dict(dct["spec"]),
+        {k: SERIALIZER.from_dict(v) for k, v in dct["subprocess_specs"].items()},
+    )
+
+
+def new_workflow(specs: Specs) -> BpmnWorkflow:
+    return BpmnWorkflow(specs.process, specs.subprocesses, script_engine=sandbox.script_engine())
+
+
+def dump(wf: BpmnWorkflow) -> str:
+    _STATE_REGISTRY._encoder_mode = True
+    try:
+        dct = _STATE_CONVERTER.to_dict(wf)
+        dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+        return json.dumps(dct, separators=(",", ":"), cls=_STATE_ENCODER)
+    finally:
+        _STATE_REGISTRY._encoder_mode = False
+
+
+def load(state: str, specs: Specs) -> BpmnWorkflow:
+    dct = json.loads(state)
+    if dct.get(SERIALIZER.VERSION_KEY) != SERIALIZER.VERSION:
+        raise RuntimeError(f"instance state has serializer version {dct.get(SERIALIZER.VERSION_KEY)}; "
+                           f"migrate it before loading")
+    dct.pop(SERIALIZER.VERSION_KEY)
+    dct["spec"] = specs.process
+    dct["subprocess_specs"] = specs.subprocesses
+    wf = _STATE_CONVERTER.from_dict(dct)
+    wf.script_engine = sandbox.script_engine()
+    return wf
+
+
+# ---- stepping -------------------------------------------------------------------------------------
+
+
+class AsyncBoundary(Exception):
+    """Raised before running a task marked async: the rest of the steps become a job."""
+
+    def __init__(self, task: Task):
+        super().__init__(task.task_spec.bpmn_id)
+        self.task = task
+
+
+def is_async(task: Task) -> bool:
+    props = getattr(task.task_spec, "extensions", {}).get("properties", {}) or {}
+    return str(props.get("async", "")).lower() in ("true", "1", "yes")
+
+
+def run_engine(wf: BpmnWorkflow, released: set[str] = frozenset()) -> str | None:
+    """Run engine tasks to the next wait state; stop before an async task not yet released.
+
+    Returns the id of the async task the engine stopped at, or None when it reached a wait state.
+    """
+
+    def will_complete(task: Task) -> None:
+        if is_async(task) and str(task.id) not in released:
+            raise AsyncBoundary(task)
+
+    try:
+        wf.do_engine_steps(will_complete_task=will_complete)
+    except AsyncBoundary as stop:
+        wf.refresh_timers()
+        return str(stop.task.id)
+    return None
+
+
+def ready_human_tasks(wf: BpmnWorkflow) -> list[Task]:
+    return wf.get_tasks(state=TaskState.READY, manual=True)
+
+
+def find_task(wf: BpmnWorkflow, spiff_task_id: str) -> Task | None:
+    return wf.get_task_from_id(UUID(spiff_task_id))
+
+
+def task_form(task: Task) -> tuple[str | None, str | None]:
+    props = getattr(task.task_spec, "extensions", {}).get("properties", {}) or {}
+    return props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename")
+
+
+def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
+    """The earliest due time of the timers the workflow waits on (naive UTC)."""
+    due = []
+    for task in wf.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = definition.details(task).value
+        if value is None:
+            continue
+        due.append(TimerEventDefinition.get_datetime(value).replace(tzinfo=None) if isinstance(value, str)
+                   else value)
+    return min(due) if due else None
+
+
+def fire_timers(wf: BpmnWorkflow) -> None:
+    wf.refresh_timers()
+
+
+@dataclass
+class Subscription:
+    message_name: str
+    correlation: str  # canonical JSON of expected property values
+    expressions: dict[str, str]
+
+
+def waiting_messages(wf: BpmnWorkflow) -> list[Subscription]:
+    subs = []
+    for task in wf.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, MessageEventDefinition):
+            continue
+        expressions = {p.name: p.retrieval_expression for p in definition.correlation_properties}
+        subs.append(Subscription(definition.name, correlation_of(expressions, task.data), expressions))
+    return subs
+
+
+def correlation_of(expressions: dict[str, str], data: dict) -> str:
+    values = {}
+    for name, expression in sorted(expressions.items()):
+        try:
+            values[name] = sandbox.evaluate(expression, dict(data))
+        except sandbox.SandboxError:
+            values[name] = None
+    return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def deliver_message(wf: BpmnWorkflow, name: str, payload: dict) -> bool:
+    """Hand a message to the instance's waiting catch event; False if it does not wait for it."""
+    for task in list(wf.event_manager.tasks.values()):
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MessageEventDefinition) and definition.name == name:
+            correlations = definition.calculate_correlations(wf.script_engine, definition.correlation_properties,
+                                                             payload)
+            wf.send_event(BpmnEvent(definition, payload, correlations))
+            return True
+    return False
+
+
+
+
+def is_ready_human(task: Task) -> bool:
+    return task.state == TaskState.READY and task.task_spec.manual

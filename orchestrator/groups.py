@@ -1,0 +1,51 @@
+"""Groups that lanes name and tasks are offered to, and who belongs to them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import InvalidInput, Problem
+from .store.models import GroupMember, OrgGroup
+
+# The standard groups of a one-window service hall (contract.md); seeded by the first migration.
+STANDARD = {
+    "frontdesk": "综合窗口",
+    "delivery": "出件窗口",
+    "minzheng": "民政",
+    "renshe": "人社",
+    "yibao": "医保",
+    "weijian": "卫健",
+    "gongan": "公安",
+    "shichang": "市场监管",
+    "command": "综合信息指挥室",
+    "grid": "网格员",
+}
+
+
+def lane_names(session: Session) -> dict[str, str]:
+    """Every name a lane may use (code or display name) → group code."""
+    names = {}
+    for group in session.scalars(select(OrgGroup)):
+        names[group.code] = group.code
+        names[group.name] = group.code
+    return names
+
+
+def of_user(session: Session, username: str) -> set[str]:
+    return set(session.scalars(select(GroupMember.group_code).where(GroupMember.username == username)))
+
+
+def add(session: Session, code: str, name: str) -> None:
+    if not code or not name:
+        raise InvalidInput(Problem("a group needs a code and a name"))
+    if session.get(OrgGroup, code) is not None:
+        return
+    session.add(OrgGroup(code=code, name=name))
+
+
+def add_member(session: Session, username: str, code: str) -> None:
+    if session.get(OrgGroup, code) is None:
+        raise InvalidInput(Problem(f"no group '{code}'", field="group"))
+    if session.get(GroupMember, (username, code)) is None:
+        session.add(GroupMember(username=username, group_code=code))

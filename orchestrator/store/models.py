@@ -1,0 +1,151 @@
+"""Tables of the orchestrator. The schema comes from Alembic migrations; times are naive UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OrgGroup(Base):
+    """A group tasks are offered to (综合窗口, a department's back office …), named by lanes."""
+
+    __tablename__ = "org_group"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_member"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    group_code: Mapped[str] = mapped_column(ForeignKey("org_group.code"), primary_key=True)
+
+
+class ProcessDefinition(Base):
+    """One immutable deployed version of one process key; the spec is serialized here once."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version"), Index("ix_definition_key_status", "key", "status"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    version_tag: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(300))
+    checksum: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    files: Mapped[dict] = mapped_column(JSON, deferred=True)  # file name -> BPMN XML text, as uploaded
+    spec: Mapped[str] = mapped_column(Text, deferred=True)  # serialized process + subprocess specs (JSON)
+    catalog: Mapped[dict | None] = mapped_column(JSON)
+    forms: Mapped[dict] = mapped_column(JSON)  # form file name -> JSON document (snapshot)
+    lanes: Mapped[dict] = mapped_column(JSON)  # lane name -> group code (snapshot)
+    timer_start: Mapped[bool] = mapped_column(Boolean, default=False)
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    deployed_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (UniqueConstraint("process_key", "business_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    business_key: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running / completed / cancelled
+    state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow JSON without the spec
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(DateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_task_group_inbox", "candidate_group", "state", "due_at"),
+        Index("ix_task_assignee_inbox", "assignee", "state", "due_at"),
+        Index("ix_task_instance_state", "instance_id", "state"),
+        UniqueConstraint("instance_id", "spiff_task_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200))  # task spec id in the diagram
+    title: Mapped[str | None] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    candidate_group: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open / claimed / completed / cancelled
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    ui_form_key: Mapped[str | None] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    due_at: Mapped[datetime | None] = mapped_column(DateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime())
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class AuditEvent(Base):
+    """Append-only trace of every action (痕迹管理)."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime())
+    actor: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    definition_id: Mapped[int | None] = mapped_column(Integer)
+    opinion: Mapped[str | None] = mapped_column(Text)
+    data_before: Mapped[dict | None] = mapped_column(JSON)
+    data_after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Job(Base):
+    """Pending work: the row is the truth; a broker message only carries its id."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_due", "status", "due_at"), Index("ix_job_instance", "instance_id", "status"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # timer / continue / start
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending / done / incident
+    due_at: Mapped[datetime] = mapped_column(DateTime())
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class MessageSubscription(Base):
+    """An instance waiting for a message; `correlation` is the canonical JSON of the values it expects."""
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (Index("ix_subscription_lookup", "message_name", "correlation"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    message_name: Mapped[str] = mapped_column(String(200))
+    correlation: Mapped[str] = mapped_column(String(500), default="{}")
+    expressions: Mapped[dict | None] = mapped_column(JSON)  # property name -> retrieval expression

@@ -1,0 +1,117 @@
+"""Fixtures: an orchestrator on SQLite and on the real PostgreSQL, restartable between steps."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from orchestrator import definitions
+from orchestrator.config import REPO_ROOT, Settings
+from orchestrator.service import OneWindow
+
+BPMN_DIR = Path(__file__).parent / "bpmn"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+KEEP_TABLES = ("alembic_version", "org_group")
+
+
+def require_or_skip(reason: str) -> None:
+    """Service-backed tests skip with a reason, or fail when ONEWINDOW_REQUIRE_SERVICES=1 (CI)."""
+    if os.environ.get("ONEWINDOW_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A throwaway database on the test PostgreSQL server, migrated once for the session."""
+    base = make_url(os.environ.get("ONEWINDOW_TEST_DATABASE_URL", DEFAULT_PG))
+    name = f"ow_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        admin.dispose()
+        require_or_skip(f"PostgreSQL not reachable at {base.render_as_string()}: {type(exc).__name__}")
+    url = base.set(database=name).render_as_string(hide_password=False)
+    ow = OneWindow(Settings(database_url=url))
+    ow.upgrade()
+    ow.close()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) if r[0] not in KEEP_TABLES]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+class Harness:
+    """An orchestrator that can be 'restarted': a new engine and empty caches, same database."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.ow = OneWindow(settings)
+
+    def restart(self) -> OneWindow:
+        self.ow.close()
+        definitions._SPECS.clear()
+        self.ow = OneWindow(self.settings)
+        return self.ow
+
+    def deploy(self, name: str, publish: bool = True) -> list[dict]:
+        return self.ow.deploy(BPMN_DIR / f"{name}.bpmn", publish=publish)
+
+    def members(self, **groups_by_user: list[str]) -> None:
+        for user, codes in groups_by_user.items():
+            for code in codes:
+                self.ow.add_member(user, code)
+
+    def row_counts(self) -> dict[str, int]:
+        tables = ("process_definition", "process_instance", "human_task", "audit_event", "job",
+                  "message_subscription", "group_member", "org_group")
+        with self.ow.store.engine.connect() as conn:
+            return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def harness(request, tmp_path):
+    if request.param == "sqlite":
+        settings = Settings(database_url=f"sqlite:///{tmp_path / 'onewindow.db'}", data_dir=tmp_path / "data",
+                            forms_dir=BPMN_DIR / "forms", processes_dir=REPO_ROOT / "processes")
+        h = Harness(settings)
+        h.ow.upgrade()
+    else:
+        url = request.getfixturevalue("pg_url")
+        _truncate(url)
+        settings = Settings(database_url=url, data_dir=tmp_path / "data", forms_dir=BPMN_DIR / "forms",
+                            processes_dir=REPO_ROOT / "processes")
+        h = Harness(settings)
+    yield h
+    h.ow.close()
+
+
+@pytest.fixture
+def sqlite_harness(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'onewindow.db'}", data_dir=tmp_path / "data",
+                        forms_dir=BPMN_DIR / "forms", processes_dir=REPO_ROOT / "processes")
+    h = Harness(settings)
+    h.ow.upgrade()
+    yield h
+    h.ow.close()
+
+
+def with_forms_dir(settings: Settings, forms_dir: Path) -> Settings:
+    return replace(settings, forms_dir=forms_dir)
