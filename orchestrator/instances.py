@@ -138,7 +138,7 @@ def _sync_timer_job(session, row, wf) -> None:
     due = None if row.status == "completed" else engine.next_timer_due(wf)
     job = session.scalars(jobs.pending_of(row.id, "timer")).first()
     if due is None and job is not None:
-        session.delete(job)
+        job.status = "cancelled"
     elif due is not None and job is None:
         jobs.schedule(session, "timer", due, instance_id=row.id)
     elif due is not None and job.due_at != due:
@@ -237,6 +237,5 @@ def details(session: Session, instance_id: int) -> dict:
 def data_of(row: ProcessInstance, d: ProcessDefinition) -> dict:
     """The instance's current data: the last completed task's data (what the next step will see)."""
     wf = engine.load(row.state, definitions.specs(d))
-    tasks = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED)]
-    latest = max(tasks, key=lambda t: t.last_state_change, default=None)
+    latest = max(wf.get_tasks(state=TaskState.COMPLETED), key=lambda t: t.last_state_change, default=None)
     return json.loads(json.dumps(latest.data if latest else {}, default=str))

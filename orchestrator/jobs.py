@@ -58,6 +58,7 @@ def run_next(store: Store, worker: str | None = None, at: datetime | None = None
         if job is None:
             return None
         job.locked_by, job.locked_until = worker, at + timedelta(minutes=5)
+        job.status = "running"  # so the step it triggers schedules follow-up timers as new rows
         try:
             with session.begin_nested():
                 execute(session, job)
@@ -65,6 +66,7 @@ def run_next(store: Store, worker: str | None = None, at: datetime | None = None
             job.attempts += 1
             job.last_error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
             job.locked_by = job.locked_until = None
+            job.status = "pending"
             if job.attempts >= job.max_attempts:
                 job.status = "incident"
                 log.error("job %s (%s, instance %s) is now an incident: %s", job.id, job.kind, job.instance_id, exc)
