@@ -121,7 +121,7 @@ def main() -> None:
     memory = memory_completions(BPMN / f"{SMALL}.bpmn", SMALL, n_small, SMALL_DATA)
     rows = []
     for label, url in _databases(keep):
-        definitions._SPECS.clear()
+        definitions.clear_cache()
         ow = _orchestrator(url)
         ow.deploy(BPMN / f"{SMALL}.bpmn", publish=True)
         ow.deploy(BPMN / "chain_200.bpmn", publish=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from . import audit, engine, groups, units, validation
 from .clock import now
@@ -124,25 +125,40 @@ def listing(session: Session) -> list[dict]:
              "deployed_by": d.deployed_by, "running_instances": counts.get(d.id, 0)} for d in rows]
 
 
-_SPECS: dict[tuple[str, str], engine.Specs] = {}
+@dataclass(frozen=True)
+class Runtime:
+    """What executing a version needs, restored once per process: versions are immutable."""
+
+    id: int
+    key: str
+    version: int
+    forms: dict
+    lanes: dict
+    specs: engine.Specs
+
+    def form(self, name: str | None) -> dict | None:
+        return self.forms.get(name) if name else None
+
+    def group_of(self, lane: str | None) -> str | None:
+        return self.lanes.get(lane) if lane else None
 
 
-def specs(d: ProcessDefinition) -> engine.Specs:
-    """Restored specs of a version, shared by every instance in this process (versions are immutable)."""
-    cache_key = (d.checksum, d.key)  # content-addressed: safe across databases
-    cached = _SPECS.get(cache_key)
+_RUNTIMES: dict[tuple[str, int, str], Runtime] = {}
+
+
+def runtime(session: Session, definition_id: int, checksum: str) -> Runtime:
+    """The cached runtime of a version; the key includes the checksum, so a reused id can never hit."""
+    cache_key = (str(session.get_bind().url), definition_id, checksum)
+    cached = _RUNTIMES.get(cache_key)
     if cached is None:
-        if len(_SPECS) > 512:
-            _SPECS.clear()
-        cached = _SPECS[cache_key] = engine.specs_from_json(d.spec)
+        d = session.get(ProcessDefinition, definition_id, options=[undefer(ProcessDefinition.spec)])
+        if len(_RUNTIMES) > 1024:
+            _RUNTIMES.clear()
+        cached = _RUNTIMES[cache_key] = Runtime(d.id, d.key, d.version, d.forms, d.lanes,
+                                                engine.specs_from_json(d.spec))
     return cached
 
 
-def lane_group(d: ProcessDefinition, lane: str | None) -> str | None:
-    return d.lanes.get(lane) if lane else None
-
-
-def form(d: ProcessDefinition, name: str | None) -> dict | None:
-    if not name:
-        return None
-    return d.forms.get(name)
+def clear_cache() -> None:
+    """Forget restored specs (as a restarted process would)."""
+    _RUNTIMES.clear()

@@ -161,6 +161,10 @@ def ready_human_tasks(wf: BpmnWorkflow) -> list[Task]:
     return wf.get_tasks(state=TaskState.READY, manual=True)
 
 
+def ready_ids(wf: BpmnWorkflow) -> set[str]:
+    return {str(t.id) for t in ready_human_tasks(wf)}
+
+
 def find_task(wf: BpmnWorkflow, spiff_task_id: str) -> Task | None:
     return wf.get_task_from_id(UUID(spiff_task_id))
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,10 +44,10 @@ def start_waiting_for_timer(session: Session, d: ProcessDefinition, actor: str |
 
 
 def _start(session, d, data, business_key, actor) -> tuple[ProcessInstance, list[dict]]:
-    specs = definitions.specs(d)
+    rt = definitions.runtime(session, d.id, d.checksum)
 
     def fresh() -> BpmnWorkflow:
-        wf = engine.new_workflow(specs)
+        wf = engine.new_workflow(rt.specs)
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data)
         return wf
@@ -61,7 +61,7 @@ def _start(session, d, data, business_key, actor) -> tuple[ProcessInstance, list
     except IntegrityError:
         raise Conflict(f"an instance of '{d.key}' with business key '{business_key}' already exists") from None
     audit.record(session, "start", actor, instance_id=row.id, definition_id=d.id, after=data or None)
-    new = persist(session, row, d, specs, wf, stopped_at)
+    new = persist(session, row, rt, wf, stopped_at, ready_before=set())
     return row, [task_summary(t) for t in new]
 
 
@@ -78,25 +78,33 @@ def advance(wf: BpmnWorkflow, *, redo: Callable[[], BpmnWorkflow] | None = None,
         return redo(), ""
 
 
-def lock(session: Session, instance_id: int) -> ProcessInstance:
-    row = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                          .with_for_update()).first()
-    if row is None:
+def lock(session: Session, instance_id: int) -> tuple[ProcessInstance, definitions.Runtime]:
+    """Lock an instance row (PostgreSQL: FOR UPDATE) and get its version's runtime, in one query."""
+    found = session.execute(select(ProcessInstance, ProcessDefinition.checksum)
+                            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+                            .where(ProcessInstance.id == instance_id)
+                            .with_for_update(of=ProcessInstance)).first()
+    if found is None:
         raise NotFound(f"no instance {instance_id}")
-    return row
+    row, checksum = found
+    return row, definitions.runtime(session, row.definition_id, checksum)
 
 
-def persist(session: Session, row: ProcessInstance, d: ProcessDefinition, specs: engine.Specs,
-            wf: BpmnWorkflow, stopped_at: str | None) -> list[HumanTask]:
-    """Write instance state, task rows, timer jobs and message subscriptions; the version check happens here."""
+def persist(session: Session, row: ProcessInstance, rt: definitions.Runtime, wf: BpmnWorkflow,
+            stopped_at: str | None, ready_before: set[str]) -> list[HumanTask]:
+    """Write instance state, task rows, timer jobs and message subscriptions; the version check happens here.
+
+    `ready_before` is the set of human tasks that were open before this step (less any the step completed):
+    task rows mirror them, so the difference is all that is written — no read-back as history grows.
+    """
     row.state = engine.dump(wf)
     if wf.completed:
         row.status, row.ended_at = "completed", now()
         audit.record(session, "end", None, instance_id=row.id)
-    new_tasks = _sync_tasks(session, row, d, wf)
-    if specs.has_timers or row.status == "completed":
+    new_tasks = _sync_tasks(session, row, rt, wf, ready_before)
+    if rt.specs.has_timers:
         _sync_timer_job(session, row, wf)
-    if specs.has_messages or row.status == "completed":
+    if rt.specs.has_messages:
         _sync_subscriptions(session, row, wf)
     if stopped_at is not None:
         payload = {"release": stopped_at} if stopped_at else {}
@@ -109,28 +117,25 @@ def persist(session: Session, row: ProcessInstance, d: ProcessDefinition, specs:
     return new_tasks
 
 
-def _sync_tasks(session, row, d, wf) -> list[HumanTask]:
+def _sync_tasks(session, row, rt, wf, ready_before: set[str]) -> list[HumanTask]:
     ready = {str(t.id): t for t in engine.ready_human_tasks(wf)}
-    existing = session.scalars(select(HumanTask).where(HumanTask.instance_id == row.id,
-                                                       HumanTask.state.in_(OPEN_STATES))).all()
-    for task in existing:
-        if task.spiff_task_id not in ready:
-            task.state = "cancelled"
-            audit.record(session, "cancel_task", None, instance_id=row.id, task_id=task.id)
-    known = {t.spiff_task_id for t in existing}
+    gone = ready_before - ready.keys()
+    if gone:
+        session.execute(update(HumanTask).where(HumanTask.instance_id == row.id,
+                                                HumanTask.spiff_task_id.in_(gone),
+                                                HumanTask.state.in_(OPEN_STATES)).values(state="cancelled"))
+        audit.record(session, "cancel_tasks", None, instance_id=row.id, after={"tasks": sorted(gone)})
     created = []
     for spiff_id, task in ready.items():
-        if spiff_id in known:
+        if spiff_id in ready_before:
             continue
         form_key, ui_key = engine.task_form(task)
         lane = task.task_spec.lane
         created.append(HumanTask(
             instance_id=row.id, spiff_task_id=spiff_id, name=task.task_spec.bpmn_id or task.task_spec.name,
-            title=task.task_spec.bpmn_name, lane=lane, candidate_group=definitions.lane_group(d, lane),
+            title=task.task_spec.bpmn_name, lane=lane, candidate_group=rt.group_of(lane),
             state="open", form_key=form_key, ui_form_key=ui_key, created_at=now()))
     session.add_all(created)
-    if created:
-        session.flush()
     return created
 
 
@@ -168,16 +173,15 @@ def task_summary(t: HumanTask) -> dict:
 def step_job(session: Session, instance_id: int, released: frozenset[str] = frozenset(),
              fire_timers: bool = False) -> None:
     """Continue an instance from a job: fire due timers and/or run released async steps."""
-    row = lock(session, instance_id)
+    row, rt = lock(session, instance_id)
     if row.status != "running":
         return
-    d = session.get(ProcessDefinition, row.definition_id)
-    specs = definitions.specs(d)
-    wf = engine.load(row.state, specs)
+    wf = engine.load(row.state, rt.specs)
+    ready_before = engine.ready_ids(wf)
     if fire_timers:
         engine.fire_timers(wf)
     wf, stopped_at = advance(wf, released=released)
-    persist(session, row, d, specs, wf, stopped_at)
+    persist(session, row, rt, wf, stopped_at, ready_before)
 
 
 def send_message(session: Session, name: str, payload: dict, *, instance_id: int | None = None,
@@ -196,13 +200,12 @@ def send_message(session: Session, name: str, payload: dict, *, instance_id: int
     if len(instance_ids) > 1:
         raise Conflict(f"{len(instance_ids)} instances wait for message '{name}' with these correlation values; "
                        f"name the instance")
-    row = lock(session, instance_ids[0])
-    d = session.get(ProcessDefinition, row.definition_id)
-    specs = definitions.specs(d)
-    wf = engine.load(row.state, specs)
+    row, rt = lock(session, instance_ids[0])
+    wf = engine.load(row.state, rt.specs)
+    ready_before = engine.ready_ids(wf)
 
     def caught() -> BpmnWorkflow:
-        again = engine.load(row.state, specs)
+        again = engine.load(row.state, rt.specs)
         engine.deliver_message(again, name, payload)
         return again
 
@@ -210,7 +213,7 @@ def send_message(session: Session, name: str, payload: dict, *, instance_id: int
         raise Conflict(f"instance {row.id} no longer waits for message '{name}'")
     wf, stopped_at = advance(wf, redo=caught)
     audit.record(session, "message", actor, instance_id=row.id, after={"message": name, "payload": payload})
-    persist(session, row, d, specs, wf, stopped_at)
+    persist(session, row, rt, wf, stopped_at, ready_before)
     return {"instance": row.id, "message": name}
 
 
@@ -228,14 +231,14 @@ def details(session: Session, instance_id: int) -> dict:
         "ended_at": row.ended_at.isoformat() if row.ended_at else None,
         "open_tasks": [task_summary(t) for t in tasks if t.state in OPEN_STATES],
         "tasks": [task_summary(t) for t in tasks],
-        "data": data_of(row, d),
+        "data": data_of(session, row, d),
         "history": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "task": e.task_id,
                      "opinion": e.opinion, "before": e.data_before, "after": e.data_after} for e in history],
     }
 
 
-def data_of(row: ProcessInstance, d: ProcessDefinition) -> dict:
+def data_of(session: Session, row: ProcessInstance, d: ProcessDefinition) -> dict:
     """The instance's current data: the last completed task's data (what the next step will see)."""
-    wf = engine.load(row.state, definitions.specs(d))
+    wf = engine.load(row.state, definitions.runtime(session, d.id, d.checksum).specs)
     latest = max(wf.get_tasks(state=TaskState.COMPLETED), key=lambda t: t.last_state_change, default=None)
     return json.loads(json.dumps(latest.data if latest else {}, default=str))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, definitions, engine, forms, groups, instances
 from .clock import now
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
-from .store.models import HumanTask, ProcessDefinition
+from .store.models import GroupMember, HumanTask, ProcessDefinition, ProcessInstance
 
 STATES = ("open", "claimed", "completed", "cancelled")
 
@@ -40,10 +40,26 @@ def _task(session: Session, task_id: int, lock: bool = False) -> HumanTask:
     return task
 
 
-def _may_act(session: Session, task: HumanTask, user: str) -> None:
+def _lock_for_action(session: Session, task_id: int, user: str) -> tuple[HumanTask, ProcessInstance, str, bool]:
+    """One round trip: lock the task and its instance, get the version's checksum, and learn whether the
+    user is in the task's group."""
+    member = exists().where(GroupMember.username == user, GroupMember.group_code == HumanTask.candidate_group)
+    found = session.execute(
+        select(HumanTask, ProcessInstance, ProcessDefinition.checksum, member.label("member"))
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=[HumanTask, ProcessInstance])
+    ).first()
+    if found is None:
+        raise NotFound(f"no task {task_id}")
+    return found[0], found[1], found[2], bool(found[3])
+
+
+def _may_act(task: HumanTask, user: str, member: bool) -> None:
     if task.assignee and task.assignee != user:
         raise Conflict(f"task {task.id} is claimed by {task.assignee}")
-    if task.assignee != user and task.candidate_group and task.candidate_group not in groups.of_user(session, user):
+    if task.assignee != user and task.candidate_group and not member:
         raise NotAllowed(f"task {task.id} belongs to group '{task.candidate_group}', which {user} is not in")
 
 
@@ -53,11 +69,11 @@ def _open(task: HumanTask) -> None:
 
 
 def claim(session: Session, task_id: int, user: str) -> dict:
-    task = _task(session, task_id, lock=True)
+    task, _, _, member = _lock_for_action(session, task_id, user)
     _open(task)
     if task.assignee == user:
         return instances.task_summary(task)
-    _may_act(session, task, user)
+    _may_act(task, user, member)
     changed = session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "open",
                                                       HumanTask.assignee.is_(None))
                               .values(state="claimed", assignee=user)).rowcount
@@ -82,25 +98,24 @@ def complete(session: Session, task_id: int, user: str, data: dict | None = None
              opinion: str | None = None) -> dict:
     """Validate the form data, complete the task and run the engine to its next wait state."""
     data = {} if data is None else data
-    task = _task(session, task_id, lock=True)
+    task, row, checksum, member = _lock_for_action(session, task_id, user)
     _open(task)
-    _may_act(session, task, user)
-    row = instances.lock(session, task.instance_id)
-    d = session.get(ProcessDefinition, row.definition_id)
-    forms.validate(definitions.form(d, task.form_key), data)
-    specs = definitions.specs(d)
+    _may_act(task, user, member)
+    rt = definitions.runtime(session, row.definition_id, checksum)
+    forms.validate(rt.form(task.form_key), data)
 
     def completed_only():
-        again = engine.load(row.state, specs)
+        again = engine.load(row.state, rt.specs)
         spiff = engine.find_task(again, task.spiff_task_id)
         spiff.data.update(data)
         spiff.run()
         return again
 
-    wf = engine.load(row.state, specs)
+    wf = engine.load(row.state, rt.specs)
     spiff_task = engine.find_task(wf, task.spiff_task_id)
     if spiff_task is None or not engine.is_ready_human(spiff_task):
         raise Conflict(f"task {task_id} is no longer open in its process")
+    ready_before = engine.ready_ids(wf) - {task.spiff_task_id}
     before = {k: spiff_task.data.get(k) for k in data}
     spiff_task.data.update(data)
     spiff_task.run()
@@ -108,6 +123,6 @@ def complete(session: Session, task_id: int, user: str, data: dict | None = None
     task.state, task.assignee, task.completed_by, task.completed_at = "completed", user, user, now()
     audit.record(session, "complete", user, instance_id=row.id, task_id=task.id, opinion=opinion,
                  before=before or None, after=data or None)
-    new = instances.persist(session, row, d, specs, wf, stopped_at)
+    new = instances.persist(session, row, rt, wf, stopped_at, ready_before)
     return {"task": task.id, "instance": row.id, "status": row.status,
             "tasks": [instances.task_summary(t) for t in new]}

@@ -67,7 +67,7 @@ class Harness:
 
     def restart(self) -> OneWindow:
         self.ow.close()
-        definitions._SPECS.clear()
+        definitions.clear_cache()
         self.ow = OneWindow(self.settings)
         return self.ow
 
