@@ -256,17 +256,15 @@ def _catalog(raw: bytes | None) -> tuple[dict | None, list[Problem]]:
 def _build(trees: dict[str, etree._ElementTree]) -> tuple[list[ParsedProcess], list[Problem]]:
     problems: list[Problem] = []
     parser = SpiffBpmnParser()  # XSD already checked above, with every error collected
-    sources: dict[str, etree._ElementTree] = {}
     for name, tree in trees.items():
         try:
             parser.add_bpmn_xml(tree, filename=name)
-            sources[name] = tree
         except ValidationException as exc:
             problems.append(_spiff_problem(exc, trees, name))
         except Exception as exc:  # noqa: BLE001 - never let a raw parser error reach the user
             problems.append(Problem(f"cannot read the diagram: {type(exc).__name__}: {exc}", file=name))
     processes = []
-    for pid, process_parser in parser.process_parsers.items():
+    for pid, process_parser in list(parser.process_parsers.items()):  # building adds embedded subprocesses
         if not process_parser.process_executable:
             continue
         try:
