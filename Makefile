@@ -19,9 +19,16 @@ install: $(STAMP)
 demo: install
 	$(BIN)/onewindow db upgrade
 	$(BIN)/onewindow demo
+	@echo
+	@echo "OneWindow demo loaded into var/onewindow.db. The web app arrives with the next release; meanwhile:"
+	@echo "  . .venv/bin/activate"
+	@echo "  onewindow definitions"
+	@echo "  onewindow start general_approval --data '{\"applicant\": \"张三\"}' --as frontdesk"
+	@echo "  onewindow tasks --as frontdesk        # then: onewindow complete ID --as frontdesk --data '{...}'"
+	@echo "  onewindow worker                      # runs timers and continuations"
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p no:cacheprovider
 
 bench: install
 	$(BIN)/python -m bench
