@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -50,6 +50,70 @@ class _StatelessSpecConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _CompactTaskConverter(TaskConverter):
+    """Spiff stores a task's data as a delta against its parent, which for a predicted task with no data
+    lists every parent key as deleted: quadratic in the data of a long diagram. Empty data is stored empty."""
+
+    def to_dict(self, task):
+        if task.data or task.parent is None:
+            return super().to_dict(task)
+        return {
+            "id": str(task.id),
+            "parent": str(task._parent),
+            "children": [str(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data),
+            "data": {},
+            "delta": {},
+        }
+
+
+def prune_history(wf: BpmnWorkflow) -> int:
+    """Drop finished tasks above the point where all unfinished work branches off.
+
+    SpiffWorkflow keeps every task it ever ran in the instance state, so each step would cost more as
+    history grows. Nothing it still needs lives above that point (joins, boundary events and inherited
+    data all sit below it); the history itself is kept in the audit trail. Returns the tasks dropped.
+    """
+    unfinished_below: dict[UUID, int] = {}
+    for task in reversed(list(_preorder(wf.task_tree))):
+        own = 0 if task.has_state(TaskState.FINISHED_MASK) else 1
+        unfinished_below[task.id] = own + sum(unfinished_below[c] for c in task._children)
+    total = unfinished_below[wf.task_tree.id]
+    if total == 0:
+        return 0
+    root = wf.task_tree
+    while True:
+        heavy = [c for c in root.children if unfinished_below[c.id] == total]
+        if len(heavy) != 1 or not heavy[0].has_state(TaskState.FINISHED_MASK):
+            break
+        root = heavy[0]
+    if root is wf.task_tree:
+        return 0
+    keep = {t.id for t in _preorder(root)}
+    dropped = [tid for tid in wf.tasks if tid not in keep]
+    for tid in dropped:
+        del wf.tasks[tid]
+    root._parent = None
+    wf.task_tree = root
+    if wf.last_task is not None and wf.last_task.id not in keep:
+        wf.last_task = None
+    for tid in [tid for tid, sp in wf.subprocesses.items() if tid in dropped]:
+        del wf.subprocesses[tid]
+    return len(dropped)
+
+
+def _preorder(task: Task):
+    stack = [task]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children)
+
+
 def _make_serializer() -> BpmnWorkflowSerializer:
     registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
     return BpmnWorkflowSerializer(registry)
@@ -58,6 +122,7 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 SERIALIZER = _make_serializer()
 _STATE_REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
 _STATE_CONVERTER = _StatelessSpecConverter(BpmnWorkflow, _STATE_REGISTRY)
+_CompactTaskConverter(Task, _STATE_REGISTRY)
 _STATE_ENCODER = create_encoder(_STATE_REGISTRY, None)
 
 
@@ -101,6 +166,8 @@ def new_workflow(specs: Specs) -> BpmnWorkflow:
 
 
 def dump(wf: BpmnWorkflow) -> str:
+    """Instance state without the spec and without finished history (see `prune_history`)."""
+    prune_history(wf)
     _STATE_REGISTRY._encoder_mode = True
     try:
         dct = _STATE_CONVERTER.to_dict(wf)
