@@ -14,11 +14,11 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from orchestrator import definitions, engine, sandbox
 from orchestrator.config import Settings
@@ -32,8 +32,9 @@ SMALL_DATA = [{"applicant": "张三", "amount": 500}, {"approved": True, "opinio
 
 def _databases(keep: list) -> list[tuple[str, str]]:
     dbs = [("SQLite", f"sqlite:///{tempfile.mkdtemp(prefix='ow-bench-')}/bench.db")]
-    base = make_url(os.environ.get("ONEWINDOW_TEST_DATABASE_URL",
-                                   "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    base = make_url(
+        os.environ.get("ONEWINDOW_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    )
     name = f"ow_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
@@ -129,8 +130,10 @@ def main() -> None:
         first, last, ratio = step_growth(ow, n_chain)
         rows.append((label, durable, first, last, ratio))
         ow.close()
-    print("\n## Durable task completion vs SpiffWorkflow in memory "
-          f"({SMALL}.bpmn, {n_small} instances × {len(SMALL_DATA)} tasks)\n")
+    print(
+        "\n## Durable task completion vs SpiffWorkflow in memory "
+        f"({SMALL}.bpmn, {n_small} instances × {len(SMALL_DATA)} tasks)\n"
+    )
     print("| path | completions/s | cost vs in-memory (target ≤ 3×) |")
     print("|---|---:|---:|")
     print(f"| SpiffWorkflow alone, in memory | {memory:,.0f} | 1.00× |")

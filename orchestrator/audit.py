@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from .clock import now
 from .store.models import AuditEvent
 
 
-def record(session: Session, action: str, actor: str | None, *, instance_id: int | None = None,
-           task_id: int | None = None, definition_id: int | None = None, opinion: str | None = None,
-           before: dict | None = None, after: dict | None = None) -> None:
-    session.add(AuditEvent(at=now(), actor=actor, action=action, instance_id=instance_id, task_id=task_id,
-                           definition_id=definition_id, opinion=opinion, data_before=before, data_after=after))
+def record(
+    session: Session,
+    action: str,
+    actor: str | None,
+    *,
+    instance_id: int | None = None,
+    task_id: int | None = None,
+    definition_id: int | None = None,
+    opinion: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    session.connection().execute(
+        insert(AuditEvent.__table__).values(
+            at=now(),
+            actor=actor,
+            action=action,
+            instance_id=instance_id,
+            task_id=task_id,
+            definition_id=definition_id,
+            opinion=opinion,
+            data_before=before,
+            data_after=after,
+        )
+    )

@@ -131,7 +131,9 @@ def run(args: argparse.Namespace, settings: Settings):
         if c == "instance":
             return ow.instance(args.id)
         if c == "message":
-            return ow.send_message(args.name, _data(args.data) or {}, instance_id=args.instance, actor=args.user)
+            return ow.send_message(
+                args.name, _data(args.data) or {}, instance_id=args.instance, actor=args.user
+            )
         if c == "worker":
             if args.once:
                 return ow.run_due_jobs()

@@ -16,8 +16,16 @@ from .store.models import ProcessDefinition, ProcessInstance
 STATUSES = ("draft", "published", "retired")
 
 
-def deploy(session: Session, unit: units.Unit, *, forms_dir: Path, max_bytes: int, publish: bool = False,
-           tag: str | None = None, actor: str | None = None) -> list[dict]:
+def deploy(
+    session: Session,
+    unit: units.Unit,
+    *,
+    forms_dir: Path,
+    max_bytes: int,
+    publish: bool = False,
+    tag: str | None = None,
+    actor: str | None = None,
+) -> list[dict]:
     """Validate a unit and store each executable process as a new version (or report it unchanged)."""
     if tag is not None and not (0 < len(tag) <= 100):
         raise InvalidInput(Problem("a version tag has 1 to 100 characters", field="tag"))
@@ -48,8 +56,13 @@ def deploy(session: Session, unit: units.Unit, *, forms_dir: Path, max_bytes: in
         )
         session.add(definition)
         session.flush()
-        audit.record(session, "deploy", actor, definition_id=definition.id,
-                     after={"key": definition.key, "version": definition.version, "status": definition.status})
+        audit.record(
+            session,
+            "deploy",
+            actor,
+            definition_id=definition.id,
+            after={"key": definition.key, "version": definition.version, "status": definition.status},
+        )
         results.append(_summary(definition, unchanged=False))
         if publish:
             _on_published(session, definition, actor)
@@ -64,18 +77,29 @@ def _catalog_applies(parsed: validation.ParsedUnit, key: str) -> bool:
 
 
 def _summary(d: ProcessDefinition, unchanged: bool) -> dict:
-    return {"key": d.key, "version": d.version, "status": d.status, "checksum": d.checksum,
-            "tag": d.version_tag, "unchanged": unchanged}
+    return {
+        "key": d.key,
+        "version": d.version,
+        "status": d.status,
+        "checksum": d.checksum,
+        "tag": d.version_tag,
+        "unchanged": unchanged,
+    }
 
 
 def latest_version(session: Session, key: str) -> ProcessDefinition | None:
-    return session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
-                           .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    return session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    ).first()
 
 
 def get(session: Session, key: str, version: int) -> ProcessDefinition:
-    d = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                                         ProcessDefinition.version == version)).first()
+    d = session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
+    ).first()
     if d is None:
         raise NotFound(f"no version {version} of process '{key}'")
     return d
@@ -83,9 +107,12 @@ def get(session: Session, key: str, version: int) -> ProcessDefinition:
 
 def startable(session: Session, key: str) -> ProcessDefinition:
     """The newest published version of a key."""
-    d = session.scalars(select(ProcessDefinition)
-                        .where(ProcessDefinition.key == key, ProcessDefinition.status == "published")
-                        .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    d = session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.key == key, ProcessDefinition.status == "published")
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    ).first()
     if d is None:
         raise NotFound(f"process '{key}' has no published version")
     return d
@@ -102,8 +129,14 @@ def set_status(session: Session, key: str, version: int, status: str, actor: str
         raise Conflict(f"{key} v{version} is {d.status}; cannot become {status}")
     before = d.status
     d.status = status
-    audit.record(session, {"published": "publish", "retired": "retire"}[status], actor, definition_id=d.id,
-                 before={"status": before}, after={"status": status})
+    audit.record(
+        session,
+        {"published": "publish", "retired": "retire"}[status],
+        actor,
+        definition_id=d.id,
+        before={"status": before},
+        after={"status": status},
+    )
     if status == "published":
         _on_published(session, d, actor)
     return _summary(d, unchanged=False)
@@ -117,12 +150,26 @@ def _on_published(session: Session, d: ProcessDefinition, actor: str | None) -> 
 
 
 def listing(session: Session) -> list[dict]:
-    counts = dict(session.execute(
-        select(ProcessInstance.definition_id, func.count())
-        .where(ProcessInstance.status == "running").group_by(ProcessInstance.definition_id)).all())
-    rows = session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version))
-    return [{**_summary(d, unchanged=False), "name": d.name, "deployed_at": d.deployed_at.isoformat(),
-             "deployed_by": d.deployed_by, "running_instances": counts.get(d.id, 0)} for d in rows]
+    counts = dict(
+        session.execute(
+            select(ProcessInstance.definition_id, func.count())
+            .where(ProcessInstance.status == "running")
+            .group_by(ProcessInstance.definition_id)
+        ).all()
+    )
+    rows = session.scalars(
+        select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)
+    )
+    return [
+        {
+            **_summary(d, unchanged=False),
+            "name": d.name,
+            "deployed_at": d.deployed_at.isoformat(),
+            "deployed_by": d.deployed_by,
+            "running_instances": counts.get(d.id, 0),
+        }
+        for d in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -154,8 +201,9 @@ def runtime(session: Session, definition_id: int, checksum: str) -> Runtime:
         d = session.get(ProcessDefinition, definition_id, options=[undefer(ProcessDefinition.spec)])
         if len(_RUNTIMES) > 1024:
             _RUNTIMES.clear()
-        cached = _RUNTIMES[cache_key] = Runtime(d.id, d.key, d.version, d.forms, d.lanes,
-                                                engine.specs_from_json(d.spec))
+        cached = _RUNTIMES[cache_key] = Runtime(
+            d.id, d.key, d.version, d.forms, d.lanes, engine.specs_from_json(d.spec)
+        )
     return cached
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -180,8 +183,10 @@ def dump(wf: BpmnWorkflow) -> str:
 def load(state: str, specs: Specs) -> BpmnWorkflow:
     dct = json.loads(state)
     if dct.get(SERIALIZER.VERSION_KEY) != SERIALIZER.VERSION:
-        raise RuntimeError(f"instance state has serializer version {dct.get(SERIALIZER.VERSION_KEY)}; "
-                           f"migrate it before loading")
+        raise RuntimeError(
+            f"instance state has serializer version {dct.get(SERIALIZER.VERSION_KEY)}; "
+            f"migrate it before loading"
+        )
     dct.pop(SERIALIZER.VERSION_KEY)
     dct["spec"] = specs.process
     dct["subprocess_specs"] = specs.subprocesses
@@ -251,8 +256,9 @@ def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
         value = definition.details(task).value
         if value is None:
             continue
-        due.append(TimerEventDefinition.get_datetime(value).replace(tzinfo=None) if isinstance(value, str)
-                   else value)
+        due.append(
+            TimerEventDefinition.get_datetime(value).replace(tzinfo=None) if isinstance(value, str) else value
+        )
     return min(due) if due else None
 
 
@@ -293,13 +299,12 @@ def deliver_message(wf: BpmnWorkflow, name: str, payload: dict) -> bool:
     for task in list(wf.event_manager.tasks.values()):
         definition = task.task_spec.event_definition
         if isinstance(definition, MessageEventDefinition) and definition.name == name:
-            correlations = definition.calculate_correlations(wf.script_engine, definition.correlation_properties,
-                                                             payload)
+            correlations = definition.calculate_correlations(
+                wf.script_engine, definition.correlation_properties, payload
+            )
             wf.send_event(BpmnEvent(definition, payload, correlations))
             return True
     return False
-
-
 
 
 def is_ready_human(task: Task) -> bool:

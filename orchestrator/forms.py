@@ -28,7 +28,7 @@ def load_schema(name: str, raw: bytes) -> tuple[dict | None, list[Problem]]:
         return doc, []  # uiSchema: layout hints, no validation semantics
     problems = []
     if doc.get("type", "object") != "object":
-        problems.append(Problem("a form's schema must describe an object (\"type\": \"object\")", file=name))
+        problems.append(Problem('a form\'s schema must describe an object ("type": "object")', file=name))
     try:
         Draft202012Validator.check_schema(doc)
     except SchemaError as exc:

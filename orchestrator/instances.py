@@ -1,17 +1,20 @@
-"""Process instances: start, step and store them — one transaction per engine step (architecture rule 3)."""
+"""Process instances: start, step and store them — one transaction per engine step (architecture rule 3).
+
+The hot path uses SQLAlchemy Core: one locking read, then only the rows that changed are written.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, definitions, engine, jobs, sandbox
 from .clock import now
@@ -20,30 +23,51 @@ from .store.models import AuditEvent, HumanTask, MessageSubscription, ProcessDef
 
 OPEN_STATES = ("open", "claimed")
 ENGINE_ERRORS = (WorkflowException, sandbox.SandboxError)
+TASKS = HumanTask.__table__
+INSTANCES = ProcessInstance.__table__
 
 
-def start(session: Session, key: str, data: dict | None = None, *, business_key: str | None = None,
-          actor: str | None = None) -> dict:
+@dataclass(frozen=True)
+class Locked:
+    """An instance row as read under lock: what a step needs, and the version it must still have."""
+
+    id: int
+    state: str
+    version: int
+    status: str
+    rt: definitions.Runtime
+
+
+def start(
+    session: Session,
+    key: str,
+    data: dict | None = None,
+    *,
+    business_key: str | None = None,
+    actor: str | None = None,
+) -> dict:
     data = {} if data is None else data
     if not isinstance(data, dict):
         raise InvalidInput(Problem("start data must be a JSON object", field="data"))
     if business_key is not None and not (0 < len(business_key) <= 200):
         raise InvalidInput(Problem("a business key has 1 to 200 characters", field="business_key"))
     d = definitions.startable(session, key)
-    if business_key and session.scalar(select(ProcessInstance.id).where(
-            ProcessInstance.process_key == key, ProcessInstance.business_key == business_key)):
+    if business_key and session.scalar(
+        select(ProcessInstance.id).where(
+            ProcessInstance.process_key == key, ProcessInstance.business_key == business_key
+        )
+    ):
         raise Conflict(f"an instance of '{key}' with business key '{business_key}' already exists")
-    row, tasks = _start(session, d, data, business_key, actor)
-    return {"instance": row.id, "business_key": business_key, "status": row.status, "tasks": tasks}
+    instance_id, status, tasks = _start(session, d, data, business_key, actor)
+    return {"instance": instance_id, "business_key": business_key, "status": status, "tasks": tasks}
 
 
 def start_waiting_for_timer(session: Session, d: ProcessDefinition, actor: str | None) -> int:
     """A published timer-start process gets an instance that waits on its start timer."""
-    row, _ = _start(session, d, {}, None, actor)
-    return row.id
+    return _start(session, d, {}, None, actor)[0]
 
 
-def _start(session, d, data, business_key, actor) -> tuple[ProcessInstance, list[dict]]:
+def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict]]:
     rt = definitions.runtime(session, d.id, d.checksum)
 
     def fresh() -> BpmnWorkflow:
@@ -53,20 +77,44 @@ def _start(session, d, data, business_key, actor) -> tuple[ProcessInstance, list
         return wf
 
     wf, stopped_at = advance(fresh(), redo=fresh)
-    row = ProcessInstance(definition_id=d.id, process_key=d.key, business_key=business_key, status="running",
-                          state="{}", started_by=actor, started_at=now())
-    session.add(row)
+    status = "completed" if wf.completed else "running"
+    at = now()
     try:
-        session.flush()
+        with session.begin_nested():
+            instance_id = (
+                session.connection()
+                .execute(
+                    insert(INSTANCES)
+                    .values(
+                        definition_id=d.id,
+                        process_key=d.key,
+                        business_key=business_key,
+                        status=status,
+                        state=engine.dump(wf),
+                        version=1,
+                        started_by=actor,
+                        started_at=at,
+                        ended_at=at if status == "completed" else None,
+                    )
+                    .returning(INSTANCES.c.id)
+                )
+                .scalar_one()
+            )
     except IntegrityError:
-        raise Conflict(f"an instance of '{d.key}' with business key '{business_key}' already exists") from None
-    audit.record(session, "start", actor, instance_id=row.id, definition_id=d.id, after=data or None)
-    new = persist(session, row, rt, wf, stopped_at, ready_before=set())
-    return row, [task_summary(t) for t in new]
+        raise Conflict(
+            f"an instance of '{d.key}' with business key '{business_key}' already exists"
+        ) from None
+    audit.record(session, "start", actor, instance_id=instance_id, definition_id=d.id, after=data or None)
+    tasks = _after_step(session, instance_id, status, rt, wf, stopped_at, ready_before=set())
+    return instance_id, status, tasks
 
 
-def advance(wf: BpmnWorkflow, *, redo: Callable[[], BpmnWorkflow] | None = None,
-            released: frozenset[str] = frozenset()) -> tuple[BpmnWorkflow, str | None]:
+def advance(
+    wf: BpmnWorkflow,
+    *,
+    redo: Callable[[], BpmnWorkflow] | None = None,
+    released: frozenset[str] = frozenset(),
+) -> tuple[BpmnWorkflow, str | None]:
     """Run to the next wait state. If a script fails and `redo` is given, keep the caller's action
     (redo re-applies it without engine steps) and leave the rest to a retried job, so no clerk loses work
     because an analyst's script failed; without `redo` the error propagates (the job retries)."""
@@ -78,82 +126,140 @@ def advance(wf: BpmnWorkflow, *, redo: Callable[[], BpmnWorkflow] | None = None,
         return redo(), ""
 
 
-def lock(session: Session, instance_id: int) -> tuple[ProcessInstance, definitions.Runtime]:
+def lock(session: Session, instance_id: int) -> Locked:
     """Lock an instance row (PostgreSQL: FOR UPDATE) and get its version's runtime, in one query."""
-    found = session.execute(select(ProcessInstance, ProcessDefinition.checksum)
-                            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-                            .where(ProcessInstance.id == instance_id)
-                            .with_for_update(of=ProcessInstance)).first()
+    found = (
+        session.connection()
+        .execute(
+            select(
+                INSTANCES.c.id,
+                INSTANCES.c.state,
+                INSTANCES.c.version,
+                INSTANCES.c.status,
+                INSTANCES.c.definition_id,
+                ProcessDefinition.checksum,
+            )
+            .join(ProcessDefinition, ProcessDefinition.id == INSTANCES.c.definition_id)
+            .where(INSTANCES.c.id == instance_id)
+            .with_for_update(of=INSTANCES)
+        )
+        .first()
+    )
     if found is None:
         raise NotFound(f"no instance {instance_id}")
-    row, checksum = found
-    return row, definitions.runtime(session, row.definition_id, checksum)
+    return Locked(
+        found.id,
+        found.state,
+        found.version,
+        found.status,
+        definitions.runtime(session, found.definition_id, found.checksum),
+    )
 
 
-def persist(session: Session, row: ProcessInstance, rt: definitions.Runtime, wf: BpmnWorkflow,
-            stopped_at: str | None, ready_before: set[str]) -> list[HumanTask]:
-    """Write instance state, task rows, timer jobs and message subscriptions; the version check happens here.
+def persist(
+    session: Session, inst: Locked, wf: BpmnWorkflow, stopped_at: str | None, ready_before: set[str]
+) -> list[dict]:
+    """Write the step: instance state guarded by its version, then tasks, timers, subscriptions, jobs.
 
     `ready_before` is the set of human tasks that were open before this step (less any the step completed):
     task rows mirror them, so the difference is all that is written — no read-back as history grows.
     """
-    row.state = engine.dump(wf)
-    if wf.completed:
-        row.status, row.ended_at = "completed", now()
-        audit.record(session, "end", None, instance_id=row.id)
-    new_tasks = _sync_tasks(session, row, rt, wf, ready_before)
+    status = "completed" if wf.completed else inst.status
+    values = {"state": engine.dump(wf), "version": inst.version + 1, "status": status}
+    if status == "completed" and inst.status != "completed":
+        values["ended_at"] = now()
+    written = session.connection().execute(
+        update(INSTANCES)
+        .where(INSTANCES.c.id == inst.id, INSTANCES.c.version == inst.version)
+        .values(**values)
+    )
+    if written.rowcount != 1:
+        raise Conflict(
+            f"instance {inst.id} was changed by someone else at the same time; nothing was applied"
+        )
+    return _after_step(session, inst.id, status, inst.rt, wf, stopped_at, ready_before)
+
+
+def _after_step(session, instance_id, status, rt, wf, stopped_at, ready_before) -> list[dict]:
+    if status == "completed":
+        audit.record(session, "end", None, instance_id=instance_id)
+    tasks = _sync_tasks(session, instance_id, rt, wf, ready_before)
     if rt.specs.has_timers:
-        _sync_timer_job(session, row, wf)
+        _sync_timer_job(session, instance_id, status, wf)
     if rt.specs.has_messages:
-        _sync_subscriptions(session, row, wf)
+        _sync_subscriptions(session, instance_id, status, wf)
     if stopped_at is not None:
         payload = {"release": stopped_at} if stopped_at else {}
-        jobs.schedule(session, "continue", now(), instance_id=row.id, payload=payload)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(f"instance {row.id} was changed by someone else at the same time; nothing was applied") \
-            from None
-    return new_tasks
+        jobs.schedule(session, "continue", now(), instance_id=instance_id, payload=payload)
+    return tasks
 
 
-def _sync_tasks(session, row, rt, wf, ready_before: set[str]) -> list[HumanTask]:
+def _sync_tasks(session, instance_id, rt, wf, ready_before: set[str]) -> list[dict]:
     ready = {str(t.id): t for t in engine.ready_human_tasks(wf)}
     gone = ready_before - ready.keys()
     if gone:
-        session.execute(update(HumanTask).where(HumanTask.instance_id == row.id,
-                                                HumanTask.spiff_task_id.in_(gone),
-                                                HumanTask.state.in_(OPEN_STATES)).values(state="cancelled"))
-        audit.record(session, "cancel_tasks", None, instance_id=row.id, after={"tasks": sorted(gone)})
-    created = []
+        session.connection().execute(
+            update(TASKS)
+            .where(
+                TASKS.c.instance_id == instance_id,
+                TASKS.c.spiff_task_id.in_(gone),
+                TASKS.c.state.in_(OPEN_STATES),
+            )
+            .values(state="cancelled")
+        )
+        audit.record(session, "cancel_tasks", None, instance_id=instance_id, after={"tasks": sorted(gone)})
+    rows = []
     for spiff_id, task in ready.items():
         if spiff_id in ready_before:
             continue
         form_key, ui_key = engine.task_form(task)
         lane = task.task_spec.lane
-        created.append(HumanTask(
-            instance_id=row.id, spiff_task_id=spiff_id, name=task.task_spec.bpmn_id or task.task_spec.name,
-            title=task.task_spec.bpmn_name, lane=lane, candidate_group=rt.group_of(lane),
-            state="open", form_key=form_key, ui_form_key=ui_key, created_at=now()))
-    session.add_all(created)
-    return created
+        rows.append(
+            {
+                "instance_id": instance_id,
+                "spiff_task_id": spiff_id,
+                "name": task.task_spec.bpmn_id or task.task_spec.name,
+                "title": task.task_spec.bpmn_name,
+                "lane": lane,
+                "candidate_group": rt.group_of(lane),
+                "assignee": None,
+                "state": "open",
+                "form_key": form_key,
+                "ui_form_key": ui_key,
+                "priority": 50,
+                "created_at": now(),
+            }
+        )
+    if not rows:
+        return []
+    ids = (
+        session.connection()
+        .execute(insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+    )
+    return [task_summary({**row, "id": task_id}) for row, task_id in zip(rows, ids, strict=True)]
 
 
-def _sync_timer_job(session, row, wf) -> None:
-    due = None if row.status == "completed" else engine.next_timer_due(wf)
-    job = session.scalars(jobs.pending_of(row.id, "timer")).first()
+def _sync_timer_job(session, instance_id, status, wf) -> None:
+    due = None if status == "completed" else engine.next_timer_due(wf)
+    job = session.scalars(jobs.pending_of(instance_id, "timer")).first()
     if due is None and job is not None:
         job.status = "cancelled"
     elif due is not None and job is None:
-        jobs.schedule(session, "timer", due, instance_id=row.id)
+        jobs.schedule(session, "timer", due, instance_id=instance_id)
     elif due is not None and job.due_at != due:
         job.due_at = due
 
 
-def _sync_subscriptions(session, row, wf) -> None:
-    wanted = {} if row.status == "completed" else {
-        (s.message_name, s.correlation): s for s in engine.waiting_messages(wf)}
-    existing = session.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == row.id)).all()
+def _sync_subscriptions(session, instance_id, status, wf) -> None:
+    wanted = (
+        {}
+        if status == "completed"
+        else {(s.message_name, s.correlation): s for s in engine.waiting_messages(wf)}
+    )
+    existing = session.scalars(
+        select(MessageSubscription).where(MessageSubscription.instance_id == instance_id)
+    ).all()
     have = set()
     for sub in existing:
         if (sub.message_name, sub.correlation) not in wanted:
@@ -161,31 +267,49 @@ def _sync_subscriptions(session, row, wf) -> None:
         have.add((sub.message_name, sub.correlation))
     for (name, correlation), sub in wanted.items():
         if (name, correlation) not in have:
-            session.add(MessageSubscription(instance_id=row.id, message_name=name, correlation=correlation,
-                                            expressions=sub.expressions))
+            session.add(
+                MessageSubscription(
+                    instance_id=instance_id,
+                    message_name=name,
+                    correlation=correlation,
+                    expressions=sub.expressions,
+                )
+            )
 
 
-def task_summary(t: HumanTask) -> dict:
-    return {"id": t.id, "name": t.name, "title": t.title, "group": t.candidate_group, "assignee": t.assignee,
-            "state": t.state, "form": t.form_key, "instance": t.instance_id}
+def task_summary(t) -> dict:
+    """The public shape of a task, from an ORM row, a Core row or a dict."""
+    get = t.get if isinstance(t, dict) else (lambda k: getattr(t, k))
+    return {
+        "id": get("id"),
+        "name": get("name"),
+        "title": get("title"),
+        "group": get("candidate_group"),
+        "assignee": get("assignee"),
+        "state": get("state"),
+        "form": get("form_key"),
+        "instance": get("instance_id"),
+    }
 
 
-def step_job(session: Session, instance_id: int, released: frozenset[str] = frozenset(),
-             fire_timers: bool = False) -> None:
+def step_job(
+    session: Session, instance_id: int, released: frozenset[str] = frozenset(), fire_timers: bool = False
+) -> None:
     """Continue an instance from a job: fire due timers and/or run released async steps."""
-    row, rt = lock(session, instance_id)
-    if row.status != "running":
+    inst = lock(session, instance_id)
+    if inst.status != "running":
         return
-    wf = engine.load(row.state, rt.specs)
+    wf = engine.load(inst.state, inst.rt.specs)
     ready_before = engine.ready_ids(wf)
     if fire_timers:
         engine.fire_timers(wf)
     wf, stopped_at = advance(wf, released=released)
-    persist(session, row, rt, wf, stopped_at, ready_before)
+    persist(session, inst, wf, stopped_at, ready_before)
 
 
-def send_message(session: Session, name: str, payload: dict, *, instance_id: int | None = None,
-                 actor: str | None = None) -> dict:
+def send_message(
+    session: Session, name: str, payload: dict, *, instance_id: int | None = None, actor: str | None = None
+) -> dict:
     """Deliver a message to the one instance that waits for it with matching correlation values."""
     if not isinstance(payload, dict):
         raise InvalidInput(Problem("a message payload must be a JSON object", field="payload"))
@@ -198,23 +322,25 @@ def send_message(session: Session, name: str, payload: dict, *, instance_id: int
     if not instance_ids:
         raise NotFound(f"no instance waits for message '{name}' with these correlation values")
     if len(instance_ids) > 1:
-        raise Conflict(f"{len(instance_ids)} instances wait for message '{name}' with these correlation values; "
-                       f"name the instance")
-    row, rt = lock(session, instance_ids[0])
-    wf = engine.load(row.state, rt.specs)
+        raise Conflict(
+            f"{len(instance_ids)} instances wait for message '{name}' with these correlation values; "
+            f"name the instance"
+        )
+    inst = lock(session, instance_ids[0])
+    wf = engine.load(inst.state, inst.rt.specs)
     ready_before = engine.ready_ids(wf)
 
     def caught() -> BpmnWorkflow:
-        again = engine.load(row.state, rt.specs)
+        again = engine.load(inst.state, inst.rt.specs)
         engine.deliver_message(again, name, payload)
         return again
 
     if not engine.deliver_message(wf, name, payload):
-        raise Conflict(f"instance {row.id} no longer waits for message '{name}'")
+        raise Conflict(f"instance {inst.id} no longer waits for message '{name}'")
     wf, stopped_at = advance(wf, redo=caught)
-    audit.record(session, "message", actor, instance_id=row.id, after={"message": name, "payload": payload})
-    persist(session, row, rt, wf, stopped_at, ready_before)
-    return {"instance": row.id, "message": name}
+    audit.record(session, "message", actor, instance_id=inst.id, after={"message": name, "payload": payload})
+    persist(session, inst, wf, stopped_at, ready_before)
+    return {"instance": inst.id, "message": name}
 
 
 def details(session: Session, instance_id: int) -> dict:
@@ -222,18 +348,35 @@ def details(session: Session, instance_id: int) -> dict:
     if row is None:
         raise NotFound(f"no instance {instance_id}")
     d = session.get(ProcessDefinition, row.definition_id)
-    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == row.id).order_by(HumanTask.id)).all()
-    history = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == row.id)
-                              .order_by(AuditEvent.id)).all()
+    tasks = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == row.id).order_by(HumanTask.id)
+    ).all()
+    history = session.scalars(
+        select(AuditEvent).where(AuditEvent.instance_id == row.id).order_by(AuditEvent.id)
+    ).all()
     return {
-        "instance": row.id, "process": d.key, "version": d.version, "business_key": row.business_key,
-        "status": row.status, "started_at": row.started_at.isoformat(),
+        "instance": row.id,
+        "process": d.key,
+        "version": d.version,
+        "business_key": row.business_key,
+        "status": row.status,
+        "started_at": row.started_at.isoformat(),
         "ended_at": row.ended_at.isoformat() if row.ended_at else None,
         "open_tasks": [task_summary(t) for t in tasks if t.state in OPEN_STATES],
         "tasks": [task_summary(t) for t in tasks],
         "data": data_of(session, row, d),
-        "history": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "task": e.task_id,
-                     "opinion": e.opinion, "before": e.data_before, "after": e.data_after} for e in history],
+        "history": [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "task": e.task_id,
+                "opinion": e.opinion,
+                "before": e.data_before,
+                "after": e.data_after,
+            }
+            for e in history
+        ],
     }
 
 

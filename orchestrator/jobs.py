@@ -25,10 +25,27 @@ from .store.models import Job
 log = logging.getLogger("onewindow.jobs")
 
 
-def schedule(session: Session, kind: str, due_at: datetime, *, instance_id: int | None = None,
-             definition_id: int | None = None, payload: dict | None = None, max_attempts: int = 3) -> Job:
-    job = Job(kind=kind, instance_id=instance_id, definition_id=definition_id, due_at=due_at, payload=payload,
-              max_attempts=max_attempts, status="pending", attempts=0, created_at=now())
+def schedule(
+    session: Session,
+    kind: str,
+    due_at: datetime,
+    *,
+    instance_id: int | None = None,
+    definition_id: int | None = None,
+    payload: dict | None = None,
+    max_attempts: int = 3,
+) -> Job:
+    job = Job(
+        kind=kind,
+        instance_id=instance_id,
+        definition_id=definition_id,
+        due_at=due_at,
+        payload=payload,
+        max_attempts=max_attempts,
+        status="pending",
+        attempts=0,
+        created_at=now(),
+    )
     session.add(job)
     return job
 
@@ -50,8 +67,9 @@ def run_next(store: Store, worker: str | None = None, at: datetime | None = None
     at = at or now()
     worker = worker or worker_name()
     with store.transaction() as session:
-        query = (select(Job).where(Job.status == "pending", Job.due_at <= at)
-                 .order_by(Job.due_at, Job.id).limit(1))
+        query = (
+            select(Job).where(Job.status == "pending", Job.due_at <= at).order_by(Job.due_at, Job.id).limit(1)
+        )
         if store.is_postgres:
             query = query.with_for_update(skip_locked=True)
         job = session.scalars(query).first()
@@ -69,12 +87,19 @@ def run_next(store: Store, worker: str | None = None, at: datetime | None = None
             job.status = "pending"
             if job.attempts >= job.max_attempts:
                 job.status = "incident"
-                log.error("job %s (%s, instance %s) is now an incident: %s", job.id, job.kind, job.instance_id, exc)
+                log.error(
+                    "job %s (%s, instance %s) is now an incident: %s", job.id, job.kind, job.instance_id, exc
+                )
             else:
                 job.due_at = at + backoff(job.attempts)
                 log.warning("job %s failed (attempt %s): %s", job.id, job.attempts, exc)
-            return {"job": job.id, "kind": job.kind, "instance": job.instance_id, "status": job.status,
-                    "error": str(exc)}
+            return {
+                "job": job.id,
+                "kind": job.kind,
+                "instance": job.instance_id,
+                "status": job.status,
+                "error": str(exc),
+            }
         job.status, job.done_at = "done", at
         job.locked_by = job.locked_until = None
         return {"job": job.id, "kind": job.kind, "instance": job.instance_id, "status": "done"}
@@ -112,8 +137,17 @@ def work_forever(store: Store, poll_seconds: float = 1.0, stop=lambda: False) ->
 
 def incidents(session: Session) -> list[dict]:
     rows = session.scalars(select(Job).where(Job.status == "incident").order_by(Job.id)).all()
-    return [{"job": j.id, "kind": j.kind, "instance": j.instance_id, "attempts": j.attempts,
-             "error": (j.last_error or "").split("\n")[0], "due_at": j.due_at.isoformat()} for j in rows]
+    return [
+        {
+            "job": j.id,
+            "kind": j.kind,
+            "instance": j.instance_id,
+            "attempts": j.attempts,
+            "error": (j.last_error or "").split("\n")[0],
+            "due_at": j.due_at.isoformat(),
+        }
+        for j in rows
+    ]
 
 
 def retry(session: Session, job_id: int, actor: str | None = None) -> dict:
@@ -127,4 +161,3 @@ def retry(session: Session, job_id: int, actor: str | None = None) -> dict:
     job.status, job.attempts, job.due_at = "pending", 0, now()
     audit.record(session, "retry_job", actor, instance_id=job.instance_id, after={"job": job.id})
     return {"job": job.id, "status": job.status}
-

@@ -17,8 +17,14 @@ from .store.db import Store
 T = TypeVar("T")
 
 DEMO_MEMBERS = {
-    "frontdesk": ["frontdesk"], "minzheng": ["minzheng"], "renshe": ["renshe"], "yibao": ["yibao"],
-    "grid": ["grid"], "supervisor": [], "analyst": [], "admin": [],
+    "frontdesk": ["frontdesk"],
+    "minzheng": ["minzheng"],
+    "renshe": ["renshe"],
+    "yibao": ["yibao"],
+    "grid": ["grid"],
+    "supervisor": [],
+    "analyst": [],
+    "admin": [],
 }
 
 
@@ -36,16 +42,26 @@ class OneWindow:
         migrate.upgrade(self.store.engine)
 
     # -- definitions ---------------------------------------------------------------------------
-    def deploy(self, path: str | Path, *, publish: bool = False, tag: str | None = None,
-               actor: str | None = None) -> list[dict]:
+    def deploy(
+        self, path: str | Path, *, publish: bool = False, tag: str | None = None, actor: str | None = None
+    ) -> list[dict]:
         unit = units.read(path, self.settings.max_upload_bytes)
         return self.deploy_unit(unit, publish=publish, tag=tag, actor=actor)
 
-    def deploy_unit(self, unit: units.Unit, *, publish: bool = False, tag: str | None = None,
-                    actor: str | None = None) -> list[dict]:
-        return self._tx(lambda s: definitions.deploy(
-            s, unit, forms_dir=self.settings.forms_dir, max_bytes=self.settings.max_upload_bytes,
-            publish=publish, tag=tag, actor=actor))
+    def deploy_unit(
+        self, unit: units.Unit, *, publish: bool = False, tag: str | None = None, actor: str | None = None
+    ) -> list[dict]:
+        return self._tx(
+            lambda s: definitions.deploy(
+                s,
+                unit,
+                forms_dir=self.settings.forms_dir,
+                max_bytes=self.settings.max_upload_bytes,
+                publish=publish,
+                tag=tag,
+                actor=actor,
+            )
+        )
 
     def definitions(self) -> list[dict]:
         return self._tx(definitions.listing)
@@ -54,19 +70,30 @@ class OneWindow:
         return self._tx(lambda s: definitions.set_status(s, key, version, status, actor))
 
     # -- instances and tasks -------------------------------------------------------------------
-    def start(self, key: str, data: dict | None = None, *, business_key: str | None = None,
-              actor: str | None = None) -> dict:
+    def start(
+        self, key: str, data: dict | None = None, *, business_key: str | None = None, actor: str | None = None
+    ) -> dict:
         return self._tx(lambda s: instances.start(s, key, data, business_key=business_key, actor=actor))
 
     def instance(self, instance_id: int) -> dict:
         return self._tx(lambda s: instances.details(s, instance_id))
 
-    def send_message(self, name: str, payload: dict, *, instance_id: int | None = None,
-                     actor: str | None = None) -> dict:
-        return self._tx(lambda s: instances.send_message(s, name, payload, instance_id=instance_id, actor=actor))
+    def send_message(
+        self, name: str, payload: dict, *, instance_id: int | None = None, actor: str | None = None
+    ) -> dict:
+        return self._tx(
+            lambda s: instances.send_message(s, name, payload, instance_id=instance_id, actor=actor)
+        )
 
-    def tasks(self, user: str | None = None, *, group: str | None = None, state: str | None = None,
-              limit: int = 100, offset: int = 0) -> list[dict]:
+    def tasks(
+        self,
+        user: str | None = None,
+        *,
+        group: str | None = None,
+        state: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict]:
         return self._tx(lambda s: tasks.inbox(s, user, group=group, state=state, limit=limit, offset=offset))
 
     def claim(self, task_id: int, user: str) -> dict:

@@ -82,8 +82,14 @@ def read_zip(name: str, data: bytes, max_bytes: int) -> Unit:
         if parts and len(parts) > 1 and parts[0] not in ("forms",):
             parts = parts[1:]  # a zip of the folder itself: strip the top folder
         rel = "/".join(parts)
-        if not (rel.endswith(".bpmn") and "/" not in rel or rel == "item.yaml" or
-                rel.startswith("forms/") and rel.endswith(".json") and rel.count("/") == 1):
+        if not (
+            rel.endswith(".bpmn")
+            and "/" not in rel
+            or rel == "item.yaml"
+            or rel.startswith("forms/")
+            and rel.endswith(".json")
+            and rel.count("/") == 1
+        ):
             continue
         if info.file_size > max_bytes:
             problems.append(_too_big(rel, info.file_size, max_bytes))

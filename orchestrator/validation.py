@@ -76,10 +76,14 @@ def validate(unit: Unit, groups: dict[str, str], forms_dir: Path, max_bytes: int
         processes, spiff_problems = _build(trees)
         problems += spiff_problems
         if not processes and not spiff_problems:
-            problems.append(Problem("no executable process (isExecutable=\"true\") in the unit"))
+            problems.append(Problem('no executable process (isExecutable="true") in the unit'))
     if catalog and processes and catalog.get("process") not in (None, *[p.key for p in processes]):
-        problems.append(Problem(f"item.yaml names process '{catalog.get('process')}', which the diagrams "
-                                f"do not define", file="item.yaml"))
+        problems.append(
+            Problem(
+                f"item.yaml names process '{catalog.get('process')}', which the diagrams do not define",
+                file="item.yaml",
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     return ParsedUnit(
@@ -130,10 +134,7 @@ def _xsd(tree: etree._ElementTree, name: str) -> list[Problem]:
     schema = VALIDATOR.validator
     if schema.validate(root):
         return []
-    return [
-        Problem(_xsd_message(err.message), file=name, line=err.line)
-        for err in schema.error_log
-    ]
+    return [Problem(_xsd_message(err.message), file=name, line=err.line) for err in schema.error_log]
 
 
 def _xsd_message(message: str) -> str:
@@ -149,20 +150,35 @@ def _structure(tree: etree._ElementTree, name: str) -> list[Problem]:
         for flow in process.findall("bpmn:sequenceFlow", NS):
             for end in ("sourceRef", "targetRef"):
                 if flow.get(end) not in ids:
-                    problems.append(Problem(f"sequence flow {end} '{flow.get(end)}' names no element of the process",
-                                            file=name, line=flow.sourceline, element=flow.get("id")))
+                    problems.append(
+                        Problem(
+                            f"sequence flow {end} '{flow.get(end)}' names no element of the process",
+                            file=name,
+                            line=flow.sourceline,
+                            element=flow.get("id"),
+                        )
+                    )
         flows = process.findall("bpmn:sequenceFlow", NS)
-        for gateway in process.findall("bpmn:exclusiveGateway", NS) + process.findall("bpmn:inclusiveGateway", NS):
+        for gateway in process.findall("bpmn:exclusiveGateway", NS) + process.findall(
+            "bpmn:inclusiveGateway", NS
+        ):
             outgoing = [f for f in flows if f.get("sourceRef") == gateway.get("id")]
             if len(outgoing) < 2:
                 continue
             for flow in outgoing:
                 cond = flow.find("bpmn:conditionExpression", NS)
-                if flow.get("id") != gateway.get("default") and (cond is None or not (cond.text or "").strip()):
-                    problems.append(Problem(
-                        f"flow '{flow.get('name') or flow.get('id')}' leaves gateway '{gateway.get('id')}' without a "
-                        f"condition: add a condition or make it the gateway's default flow",
-                        file=name, line=flow.sourceline, element=flow.get("id")))
+                if flow.get("id") != gateway.get("default") and (
+                    cond is None or not (cond.text or "").strip()
+                ):
+                    problems.append(
+                        Problem(
+                            f"flow '{flow.get('name') or flow.get('id')}' leaves gateway '{gateway.get('id')}' without a "
+                            f"condition: add a condition or make it the gateway's default flow",
+                            file=name,
+                            line=flow.sourceline,
+                            element=flow.get("id"),
+                        )
+                    )
     return problems
 
 
@@ -173,8 +189,14 @@ def _lanes(tree, name: str, groups: dict[str, str], lanes: dict[str, str]) -> li
         code = groups.get(lane_name)
         if code is None:
             known = ", ".join(sorted(set(groups.values())))
-            problems.append(Problem(f"lane '{lane_name}' names no known group (known: {known})",
-                                    file=name, line=lane.sourceline, element=lane.get("id")))
+            problems.append(
+                Problem(
+                    f"lane '{lane_name}' names no known group (known: {known})",
+                    file=name,
+                    line=lane.sourceline,
+                    element=lane.get("id"),
+                )
+            )
         else:
             lanes[lane_name] = code
     return problems
@@ -193,13 +215,17 @@ def _expressions(tree, name: str) -> list[Problem]:
         source = (node.text or "").strip()
         if not source:
             if kind:
-                problems.append(Problem(f"timer {kind} is empty", file=name, line=node.sourceline,
-                                        element=_element_of(node)))
+                problems.append(
+                    Problem(
+                        f"timer {kind} is empty", file=name, line=node.sourceline, element=_element_of(node)
+                    )
+                )
             continue
         for err in sandbox.check(source, mode):
             line = node.sourceline + (err.lineno - 1 if err.lineno else 0)
-            problems.append(Problem(f"expression refused: {err.message}", file=name, line=line,
-                                    element=_element_of(node)))
+            problems.append(
+                Problem(f"expression refused: {err.message}", file=name, line=line, element=_element_of(node))
+            )
         if kind:
             message = timers.check_literal(source, kind)
             if message:
@@ -223,8 +249,12 @@ def _forms(tree, name: str, unit: Unit, forms_dir: Path, snapshot: dict[str, dic
         if raw is None and (forms_dir / form_name).is_file():
             raw = (forms_dir / form_name).read_bytes()
         if raw is None:
-            problems.append(Problem(f"form '{form_name}' not found in the unit's forms/ nor in the repository's "
-                                    f"forms/", **where))
+            problems.append(
+                Problem(
+                    f"form '{form_name}' not found in the unit's forms/ nor in the repository's forms/",
+                    **where,
+                )
+            )
             continue
         doc, form_problems = forms.load_schema(form_name, raw)
         for p in form_problems:
@@ -246,8 +276,13 @@ def _catalog(raw: bytes | None) -> tuple[dict | None, list[Problem]]:
         return None, [Problem("item.yaml is not UTF-8 text", file="item.yaml")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return None, [Problem(f"item.yaml is not valid YAML: {getattr(exc, 'problem', exc)}", file="item.yaml",
-                              line=mark.line + 1 if mark else None)]
+        return None, [
+            Problem(
+                f"item.yaml is not valid YAML: {getattr(exc, 'problem', exc)}",
+                file="item.yaml",
+                line=mark.line + 1 if mark else None,
+            )
+        ]
     if not isinstance(doc, dict):
         return None, [Problem("item.yaml must be a mapping of catalog fields", file="item.yaml")]
     return doc, []
@@ -271,13 +306,19 @@ def _build(trees: dict[str, etree._ElementTree]) -> tuple[list[ParsedProcess], l
             spec = parser.get_spec(pid)
             subs = parser.get_subprocess_specs(pid)
             timer_start = any(_is_timer_start(ts) for ts in spec.task_specs.values())
-            processes.append(ParsedProcess(pid, process_parser.get_name(), engine.specs_to_json(spec, subs),
-                                           timer_start))
+            processes.append(
+                ParsedProcess(pid, process_parser.get_name(), engine.specs_to_json(spec, subs), timer_start)
+            )
         except ValidationException as exc:
             problems.append(_spiff_problem(exc, trees, process_parser.filename))
         except Exception as exc:  # noqa: BLE001
-            problems.append(Problem(f"cannot build process '{pid}': {type(exc).__name__}: {exc}",
-                                    file=process_parser.filename, element=pid))
+            problems.append(
+                Problem(
+                    f"cannot build process '{pid}': {type(exc).__name__}: {exc}",
+                    file=process_parser.filename,
+                    element=pid,
+                )
+            )
     return (processes if not problems else []), problems
 
 

@@ -52,8 +52,11 @@ def pg_url():
 def _truncate(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) if r[0] not in KEEP_TABLES]
+        tables = [
+            r[0]
+            for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            if r[0] not in KEEP_TABLES
+        ]
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
@@ -80,8 +83,16 @@ class Harness:
                 self.ow.add_member(user, code)
 
     def row_counts(self) -> dict[str, int]:
-        tables = ("process_definition", "process_instance", "human_task", "audit_event", "job",
-                  "message_subscription", "group_member", "org_group")
+        tables = (
+            "process_definition",
+            "process_instance",
+            "human_task",
+            "audit_event",
+            "job",
+            "message_subscription",
+            "group_member",
+            "org_group",
+        )
         with self.ow.store.engine.connect() as conn:
             return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
 
@@ -89,15 +100,23 @@ class Harness:
 @pytest.fixture(params=["sqlite", "postgres"])
 def harness(request, tmp_path):
     if request.param == "sqlite":
-        settings = Settings(database_url=f"sqlite:///{tmp_path / 'onewindow.db'}", data_dir=tmp_path / "data",
-                            forms_dir=BPMN_DIR / "forms", processes_dir=REPO_ROOT / "processes")
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'onewindow.db'}",
+            data_dir=tmp_path / "data",
+            forms_dir=BPMN_DIR / "forms",
+            processes_dir=REPO_ROOT / "processes",
+        )
         h = Harness(settings)
         h.ow.upgrade()
     else:
         url = request.getfixturevalue("pg_url")
         _truncate(url)
-        settings = Settings(database_url=url, data_dir=tmp_path / "data", forms_dir=BPMN_DIR / "forms",
-                            processes_dir=REPO_ROOT / "processes")
+        settings = Settings(
+            database_url=url,
+            data_dir=tmp_path / "data",
+            forms_dir=BPMN_DIR / "forms",
+            processes_dir=REPO_ROOT / "processes",
+        )
         h = Harness(settings)
     yield h
     h.ow.close()
@@ -105,8 +124,12 @@ def harness(request, tmp_path):
 
 @pytest.fixture
 def sqlite_harness(tmp_path):
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'onewindow.db'}", data_dir=tmp_path / "data",
-                        forms_dir=BPMN_DIR / "forms", processes_dir=REPO_ROOT / "processes")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'onewindow.db'}",
+        data_dir=tmp_path / "data",
+        forms_dir=BPMN_DIR / "forms",
+        processes_dir=REPO_ROOT / "processes",
+    )
     h = Harness(settings)
     h.ow.upgrade()
     yield h

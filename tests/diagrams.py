@@ -26,26 +26,38 @@ def approval(
 ) -> str:
     """frontdesk 受理 → script → minzheng 审核 (optional boundary timer) → gateway → end / refused end."""
     form_xml = (
-        '<bpmn:extensionElements><spiffworkflow:properties>'
+        "<bpmn:extensionElements><spiffworkflow:properties>"
         f'<spiffworkflow:property name="formJsonSchemaFilename" value="{form}" />'
-        '</spiffworkflow:properties></bpmn:extensionElements>'
-        if form else ""
+        "</spiffworkflow:properties></bpmn:extensionElements>"
+        if form
+        else ""
     )
     timer_xml = (
         '<bpmn:boundaryEvent id="Timer_1" attachedToRef="Task_review" cancelActivity="false">'
         '<bpmn:outgoing>Flow_t</bpmn:outgoing><bpmn:timerEventDefinition id="Ted_1">'
         f'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{timer}</bpmn:timeDuration>'
-        '</bpmn:timerEventDefinition></bpmn:boundaryEvent>'
+        "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
         '<bpmn:endEvent id="End_t"><bpmn:incoming>Flow_t</bpmn:incoming></bpmn:endEvent>'
         '<bpmn:sequenceFlow id="Flow_t" sourceRef="Timer_1" targetRef="End_t" />'
-        if timer else ""
+        if timer
+        else ""
     )
-    async_xml = ('<bpmn:extensionElements><spiffworkflow:properties>'
-                 '<spiffworkflow:property name="async" value="true" />'
-                 '</spiffworkflow:properties></bpmn:extensionElements>' if script_async else "")
-    cond2 = (f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{second_condition}'
-             '</bpmn:conditionExpression>' if second_condition else "")
-    return HEAD + f"""  <bpmn:process id="{key}" name="{name}" isExecutable="true">
+    async_xml = (
+        "<bpmn:extensionElements><spiffworkflow:properties>"
+        '<spiffworkflow:property name="async" value="true" />'
+        "</spiffworkflow:properties></bpmn:extensionElements>"
+        if script_async
+        else ""
+    )
+    cond2 = (
+        f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{second_condition}'
+        "</bpmn:conditionExpression>"
+        if second_condition
+        else ""
+    )
+    return (
+        HEAD
+        + f"""  <bpmn:process id="{key}" name="{name}" isExecutable="true">
     <bpmn:laneSet id="LaneSet_1">
       <bpmn:lane id="Lane_front" name="frontdesk"><bpmn:flowNodeRef>Task_accept</bpmn:flowNodeRef></bpmn:lane>
       <bpmn:lane id="Lane_back" name="{lane}"><bpmn:flowNodeRef>Task_review</bpmn:flowNodeRef></bpmn:lane>
@@ -74,3 +86,4 @@ def approval(
   </bpmn:process>
 </bpmn:definitions>
 """
+    )

@@ -63,10 +63,13 @@ def test_parallel_gateway_joins_all_branches(h):
     finished(h, i)
 
 
-@pytest.mark.parametrize(("needs", "expected"), [
-    ({"need_a": True, "need_b": False, "need_c": True}, ["Task_a", "Task_c"]),
-    ({"need_a": False, "need_b": False, "need_c": False}, ["Task_default"]),
-])
+@pytest.mark.parametrize(
+    ("needs", "expected"),
+    [
+        ({"need_a": True, "need_b": False, "need_c": True}, ["Task_a", "Task_c"]),
+        ({"need_a": False, "need_b": False, "need_c": False}, ["Task_default"]),
+    ],
+)
 def test_inclusive_gateway_takes_every_true_branch_or_the_default(h, needs, expected):
     i = start(h, "inclusive_gateway")
     do(h, i, "Task_accept", {"applicant": "王五", **needs})
@@ -185,8 +188,12 @@ def test_lanes_become_candidate_groups_by_code_or_display_name(h):
     h.members(front=["frontdesk"], mz=["minzheng"], out=["delivery"])
     i = start(h, "lanes")
     groups = []
-    for name, user, data in [("Task_accept", "front", {"applicant": "冯二"}), ("Task_review", "mz", {"approved": True}),
-                             ("Task_recheck", "mz", {"approved": True}), ("Task_deliver", "out", {"delivery_method": "窗口领取"})]:
+    for name, user, data in [
+        ("Task_accept", "front", {"applicant": "冯二"}),
+        ("Task_review", "mz", {"approved": True}),
+        ("Task_recheck", "mz", {"approved": True}),
+        ("Task_deliver", "out", {"delivery_method": "窗口领取"}),
+    ]:
         task = h.ow.instance(i)["open_tasks"][0]
         groups.append(task["group"])
         assert [t["id"] for t in h.restart().tasks(user)] == [task["id"]]
@@ -215,7 +222,12 @@ def test_claim_unclaim_and_audit_trail(h):
     h.ow.complete(task["id"], "b", {"applicant": "x", "amount": 1}, opinion="材料齐全")
     history = h.ow.instance(i)["history"]
     assert [(e["action"], e["actor"]) for e in history] == [
-        ("start", None), ("claim", "a"), ("unclaim", "a"), ("claim", "b"), ("complete", "b")]
+        ("start", None),
+        ("claim", "a"),
+        ("unclaim", "a"),
+        ("claim", "b"),
+        ("complete", "b"),
+    ]
     done = history[-1]
     assert done["opinion"] == "材料齐全" and done["after"] == {"applicant": "x", "amount": 1}
     assert done["before"] == {"applicant": None, "amount": None}

@@ -46,27 +46,53 @@ def refused(harness, path) -> list[dict]:
 
 
 BAD = {
-    "malformed": (b"<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'><bpmn:process>",
-                  "not well-formed XML"),
+    "malformed": (
+        b"<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'><bpmn:process>",
+        "not well-formed XML",
+    ),
     "billion_laughs": (BILLION_LAUGHS, "DOCTYPE is not allowed"),
     "external_entity": (EXTERNAL_ENTITY, "DOCTYPE is not allowed"),
-    "unknown_element": (approval(extra='<bpmn:madeUpThing id="X1" />', second_condition="x == 1"),
-                        "not valid BPMN 2.0: Element 'bpmn:madeUpThing'"),
+    "unknown_element": (
+        approval(extra='<bpmn:madeUpThing id="X1" />', second_condition="x == 1"),
+        "not valid BPMN 2.0: Element 'bpmn:madeUpThing'",
+    ),
     "flow_without_condition": (approval(), "leaves gateway 'Gateway_1' without a condition"),
-    "timer_unparseable": (approval(timer="P5X", second_condition="x == 1"), "timer duration 'P5X' is not valid"),
+    "timer_unparseable": (
+        approval(timer="P5X", second_condition="x == 1"),
+        "timer duration 'P5X' is not valid",
+    ),
     "timer_garbage": (approval(timer="'next tuesday'", second_condition="x == 1"), "is not valid ISO 8601"),
-    "sandbox_escape_condition": (approval(condition="__import__('os').system('id') == 0", second_condition="1"),
-                                 "expression refused"),
-    "sandbox_escape_script": (approval(script="x = ().__class__.__mro__", second_condition="1"),
-                              "expression refused"),
-    "infinite_loop_script": (approval(script="while True:\n    pass", second_condition="1"), "expression refused"),
-    "unknown_lane": (approval(lane="外星办", second_condition="x == 1"), "lane '外星办' names no known group"),
-    "missing_form": (approval(form="nowhere.schema.json", second_condition="x == 1"), "form 'nowhere.schema.json' not found"),
-    "dangling_flow": (approval(second_condition="x == 1",
-                               extra='<bpmn:sequenceFlow id="Flow_dangling" sourceRef="Task_review" targetRef="Nowhere" />'),
-                      "targetRef 'Nowhere' names no element"),
-    "no_executable_process": (approval(second_condition="x == 1").replace('isExecutable="true"', 'isExecutable="false"'),
-                              "no executable process"),
+    "sandbox_escape_condition": (
+        approval(condition="__import__('os').system('id') == 0", second_condition="1"),
+        "expression refused",
+    ),
+    "sandbox_escape_script": (
+        approval(script="x = ().__class__.__mro__", second_condition="1"),
+        "expression refused",
+    ),
+    "infinite_loop_script": (
+        approval(script="while True:\n    pass", second_condition="1"),
+        "expression refused",
+    ),
+    "unknown_lane": (
+        approval(lane="外星办", second_condition="x == 1"),
+        "lane '外星办' names no known group",
+    ),
+    "missing_form": (
+        approval(form="nowhere.schema.json", second_condition="x == 1"),
+        "form 'nowhere.schema.json' not found",
+    ),
+    "dangling_flow": (
+        approval(
+            second_condition="x == 1",
+            extra='<bpmn:sequenceFlow id="Flow_dangling" sourceRef="Task_review" targetRef="Nowhere" />',
+        ),
+        "targetRef 'Nowhere' names no element",
+    ),
+    "no_executable_process": (
+        approval(second_condition="x == 1").replace('isExecutable="true"', 'isExecutable="false"'),
+        "no executable process",
+    ),
 }
 
 
@@ -81,8 +107,9 @@ def test_bad_bpmn_is_refused_with_a_clear_error_and_nothing_stored(harness, tmp_
 
 
 def test_file_over_the_size_limit_is_refused_before_parsing(harness, tmp_path):
-    big = approval(second_condition="x == 1").replace("</bpmn:definitions>", "<!--" + "x" * (50 * 1024 * 1024) + "-->"
-                                                      "</bpmn:definitions>")
+    big = approval(second_condition="x == 1").replace(
+        "</bpmn:definitions>", "<!--" + "x" * (50 * 1024 * 1024) + "--></bpmn:definitions>"
+    )
     problems = refused(harness, write(tmp_path, big))
     assert "over the 5 MB limit" in problems[0]["message"]
 
@@ -91,7 +118,9 @@ def test_form_that_is_not_json_schema_is_refused(harness, tmp_path):
     unit = tmp_path / "unit"
     (unit / "forms").mkdir(parents=True)
     (unit / "approval.bpmn").write_text(approval(form="broken.schema.json", second_condition="x == 1"))
-    (unit / "forms" / "broken.schema.json").write_text(json.dumps({"type": "object", "properties": {"a": {"type": 12}}}))
+    (unit / "forms" / "broken.schema.json").write_text(
+        json.dumps({"type": "object", "properties": {"a": {"type": 12}}})
+    )
     problems = refused(harness, unit)
     assert "not a valid JSON Schema" in problems[0]["message"]
     assert problems[0]["element"] == "Task_review"
@@ -119,15 +148,24 @@ def test_bad_zip_and_zip_bomb_are_refused(harness, tmp_path):
 def test_versions_are_immutable_numbered_per_key_and_identical_content_is_unchanged(harness, tmp_path):
     path = write(tmp_path, approval(second_condition="x == 1"))
     first = harness.ow.deploy(path, tag="v2026.1")
-    assert first[0] | {"checksum": None} == {"key": "approval", "version": 1, "status": "draft", "checksum": None,
-                                              "tag": "v2026.1", "unchanged": False}
+    assert first[0] | {"checksum": None} == {
+        "key": "approval",
+        "version": 1,
+        "status": "draft",
+        "checksum": None,
+        "tag": "v2026.1",
+        "unchanged": False,
+    }
     assert len(first[0]["checksum"]) == 64
     again = harness.ow.deploy(path)
     assert again[0]["unchanged"] and again[0]["version"] == 1
     write(tmp_path, approval(second_condition="x == 2"))
     assert harness.ow.deploy(path)[0]["version"] == 2
     listing = harness.ow.definitions()
-    assert [(d["key"], d["version"], d["status"]) for d in listing] == [("approval", 1, "draft"), ("approval", 2, "draft")]
+    assert [(d["key"], d["version"], d["status"]) for d in listing] == [
+        ("approval", 1, "draft"),
+        ("approval", 2, "draft"),
+    ]
 
 
 def test_start_uses_newest_published_and_running_instances_keep_their_version(harness, tmp_path):
@@ -189,16 +227,25 @@ def test_spec_is_stored_once_per_version_not_per_instance(harness, tmp_path):
 
 def test_cli_reports_invalid_units_as_json_with_exit_2(tmp_path):
     path = write(tmp_path, approval(lane="nobody", second_condition="x == 1"))
-    env = {"ONEWINDOW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin",
-           "ONEWINDOW_FORMS_DIR": str(BPMN_DIR / "forms")}
+    env = {
+        "ONEWINDOW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "PATH": "/usr/bin:/bin",
+        "ONEWINDOW_FORMS_DIR": str(BPMN_DIR / "forms"),
+    }
     cli = [sys.executable, "-m", "orchestrator.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True, cwd=REPO_ROOT)
-    out = subprocess.run([*cli, "deploy", str(path), "--json"], env=env, capture_output=True, text=True,
-                         cwd=REPO_ROOT)
+    out = subprocess.run(
+        [*cli, "deploy", str(path), "--json"], env=env, capture_output=True, text=True, cwd=REPO_ROOT
+    )
     assert out.returncode == 2, out.stderr
     errors = json.loads(out.stdout)["errors"]
     assert errors[0]["element"] == "Lane_back" and errors[0]["file"] == "unit.bpmn" and errors[0]["line"] == 6
-    ok = subprocess.run([*cli, "deploy", str(write(tmp_path, approval(second_condition="x == 1"))), "--publish",
-                         "--json"], env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    ok = subprocess.run(
+        [*cli, "deploy", str(write(tmp_path, approval(second_condition="x == 1"))), "--publish", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)[0]["status"] == "published"

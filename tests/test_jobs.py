@@ -85,11 +85,16 @@ def test_cli_worker_once_and_incidents(sqlite_harness, tmp_path):
     harness.ow.complete(harness.ow.start("approval")["tasks"][0]["id"], "clerk", {})
     env = {"ONEWINDOW_DATABASE_URL": harness.settings.database_url, "PATH": "/usr/bin:/bin"}
     cli = [sys.executable, "-m", "orchestrator.cli"]
-    ran = subprocess.run([*cli, "worker", "--once", "--json"], env=env, capture_output=True, text=True,
-                         cwd=REPO_ROOT)
+    ran = subprocess.run(
+        [*cli, "worker", "--once", "--json"], env=env, capture_output=True, text=True, cwd=REPO_ROOT
+    )
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)[0]["status"] == "pending"
-    listed = subprocess.run([*cli, "incidents", "--json"], env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    listed = subprocess.run(
+        [*cli, "incidents", "--json"], env=env, capture_output=True, text=True, cwd=REPO_ROOT
+    )
     assert json.loads(listed.stdout) == []
-    retry = subprocess.run([*cli, "retry", "999", "--json"], env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    retry = subprocess.run(
+        [*cli, "retry", "999", "--json"], env=env, capture_output=True, text=True, cwd=REPO_ROOT
+    )
     assert retry.returncode == 4 and "no job 999" in json.loads(retry.stdout)["error"]

@@ -25,8 +25,14 @@ def _racer(url: str, forms_dir: str, task_ids: list[int], barrier, results) -> N
             ow.complete(task_id, "clerk", {"note": "抢办"})
             outcomes.append((task_id, "won"))
         except Conflict as exc:
-            outcomes.append((task_id, "conflict" if "no longer open" in str(exc) or "same time" in str(exc)
-                             else f"conflict?{exc}"))
+            outcomes.append(
+                (
+                    task_id,
+                    "conflict"
+                    if "no longer open" in str(exc) or "same time" in str(exc)
+                    else f"conflict?{exc}",
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below
             outcomes.append((task_id, f"error:{type(exc).__name__}:{exc}"))
     ow.close()
@@ -59,14 +65,17 @@ def test_two_processes_completing_one_task_exactly_one_wins(harness, tmp_path):
     for task_id, outcome in outcomes:
         by_task.setdefault(task_id, []).append(outcome)
     assert len(by_task) == rounds
-    assert all(sorted(o) == ["conflict", "won"] for o in by_task.values()), \
-        [o for o in by_task.values() if sorted(o) != ["conflict", "won"]][:5]
+    assert all(sorted(o) == ["conflict", "won"] for o in by_task.values()), [
+        o for o in by_task.values() if sorted(o) != ["conflict", "won"]
+    ][:5]
 
     with harness.ow.store.engine.connect() as conn:
-        completions = conn.execute(text(
-            "SELECT task_id, count(*) FROM audit_event WHERE action = 'complete' GROUP BY task_id")).all()
-        per_instance = conn.execute(text(
-            "SELECT instance_id, count(*) FROM human_task GROUP BY instance_id")).all()
+        completions = conn.execute(
+            text("SELECT task_id, count(*) FROM audit_event WHERE action = 'complete' GROUP BY task_id")
+        ).all()
+        per_instance = conn.execute(
+            text("SELECT instance_id, count(*) FROM human_task GROUP BY instance_id")
+        ).all()
         versions = conn.execute(text("SELECT DISTINCT version FROM process_instance")).scalars().all()
     assert len(completions) == rounds and all(n == 1 for _, n in completions)
     assert all(n == 2 for _, n in per_instance)  # one completed accept + exactly one review, never two

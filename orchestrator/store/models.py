@@ -122,7 +122,10 @@ class Job(Base):
     """Pending work: the row is the truth; a broker message only carries its id."""
 
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_due", "status", "due_at"), Index("ix_job_instance", "instance_id", "status"))
+    __table_args__ = (
+        Index("ix_job_due", "status", "due_at"),
+        Index("ix_job_instance", "instance_id", "status"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # timer / continue / start
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
