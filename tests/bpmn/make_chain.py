@@ -42,44 +42,55 @@ def build(n: int = 200) -> str:
     incoming = {t: f for f, _s, t in flows}
     outgoing = {s: f for f, s, _t in flows}
 
-    x = ['<?xml version="1.0" encoding="UTF-8"?>',
-         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-         'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
-         'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
-         'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
-         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-         'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
-         f'id="Definitions_{pid}" targetNamespace="http://bpmn.io/schema/bpmn" '
-         'exporter="OneWindow make_chain.py" exporterVersion="0.1">',
-         f'  <bpmn:collaboration id="Collaboration_{pid}">',
-         f'    <bpmn:participant id="Participant_{pid}" name="{n}步链式流程" processRef="{pid}" />',
-         '  </bpmn:collaboration>',
-         f'  <bpmn:process id="{pid}" name="{n}步链式流程" isExecutable="true">',
-         f'    <bpmn:laneSet id="LaneSet_{pid}">',
-         '      <bpmn:lane id="Lane_minzheng" name="minzheng">']
+    x = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+        'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
+        'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+        f'id="Definitions_{pid}" targetNamespace="http://bpmn.io/schema/bpmn" '
+        'exporter="OneWindow make_chain.py" exporterVersion="0.1">',
+        f'  <bpmn:collaboration id="Collaboration_{pid}">',
+        f'    <bpmn:participant id="Participant_{pid}" name="{n}步链式流程" processRef="{pid}" />',
+        "  </bpmn:collaboration>",
+        f'  <bpmn:process id="{pid}" name="{n}步链式流程" isExecutable="true">',
+        f'    <bpmn:laneSet id="LaneSet_{pid}">',
+        '      <bpmn:lane id="Lane_minzheng" name="minzheng">',
+    ]
     x += [f"        <bpmn:flowNodeRef>{i}</bpmn:flowNodeRef>" for i in ids]
-    x += ['      </bpmn:lane>', '    </bpmn:laneSet>',
-          '    <bpmn:startEvent id="Start_1" name="开始">',
-          f'      <bpmn:outgoing>{outgoing["Start_1"]}</bpmn:outgoing>',
-          '    </bpmn:startEvent>']
+    x += [
+        "      </bpmn:lane>",
+        "    </bpmn:laneSet>",
+        '    <bpmn:startEvent id="Start_1" name="开始">',
+        f"      <bpmn:outgoing>{outgoing['Start_1']}</bpmn:outgoing>",
+        "    </bpmn:startEvent>",
+    ]
     for i in range(1, n + 1):
         t = f"t{i}"
-        x += [f'    <bpmn:userTask id="{t}" name="步骤{i}">',
-              f'      <bpmn:incoming>{incoming[t]}</bpmn:incoming>',
-              f'      <bpmn:outgoing>{outgoing[t]}</bpmn:outgoing>',
-              '    </bpmn:userTask>']
-    x += ['    <bpmn:endEvent id="End_1" name="办结">',
-          f'      <bpmn:incoming>{incoming["End_1"]}</bpmn:incoming>',
-          '    </bpmn:endEvent>']
+        x += [
+            f'    <bpmn:userTask id="{t}" name="步骤{i}">',
+            f"      <bpmn:incoming>{incoming[t]}</bpmn:incoming>",
+            f"      <bpmn:outgoing>{outgoing[t]}</bpmn:outgoing>",
+            "    </bpmn:userTask>",
+        ]
+    x += [
+        '    <bpmn:endEvent id="End_1" name="办结">',
+        f"      <bpmn:incoming>{incoming['End_1']}</bpmn:incoming>",
+        "    </bpmn:endEvent>",
+    ]
     x += [f'    <bpmn:sequenceFlow id="{f}" sourceRef="{s}" targetRef="{t}" />' for f, s, t in flows]
-    x += ['  </bpmn:process>',
-          '  <bpmndi:BPMNDiagram id="BPMNDiagram_1">',
-          f'    <bpmndi:BPMNPlane id="BPMNPlane_1" bpmnElement="Collaboration_{pid}">']
+    x += [
+        "  </bpmn:process>",
+        '  <bpmndi:BPMNDiagram id="BPMNDiagram_1">',
+        f'    <bpmndi:BPMNPlane id="BPMNPlane_1" bpmnElement="Collaboration_{pid}">',
+    ]
 
     def shape(el: str, bx: float, by: float, w: float, h: float, extra: str = "") -> None:
         x.append(f'      <bpmndi:BPMNShape id="{el}_di" bpmnElement="{el}"{extra}>')
         x.append(f'        <dc:Bounds x="{bx:.0f}" y="{by:.0f}" width="{w:.0f}" height="{h:.0f}" />')
-        x.append('      </bpmndi:BPMNShape>')
+        x.append("      </bpmndi:BPMNShape>")
 
     shape(f"Participant_{pid}", POOL_X, POOL_Y, pool_w, lane_h, ' isHorizontal="true"')
     shape("Lane_minzheng", POOL_X + 30, POOL_Y, pool_w - 30, lane_h, ' isHorizontal="true"')
@@ -98,8 +109,8 @@ def build(n: int = 200) -> str:
             points = [(sx, sy + sh / 2), (sx, mid), (tx, mid), (tx, ty - th / 2)]
         x.append(f'      <bpmndi:BPMNEdge id="{f}_di" bpmnElement="{f}">')
         x += [f'        <di:waypoint x="{px:.0f}" y="{py:.0f}" />' for px, py in points]
-        x.append('      </bpmndi:BPMNEdge>')
-    x += ['    </bpmndi:BPMNPlane>', '  </bpmndi:BPMNDiagram>', '</bpmn:definitions>']
+        x.append("      </bpmndi:BPMNEdge>")
+    x += ["    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>", "</bpmn:definitions>"]
     return "\n".join(x) + "\n"
 
 
