@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from .clock import now
 from .store.models import AuditEvent
 
+_INSERT = insert(AuditEvent.__table__)  # built once: statement construction costs more than the insert
+
 
 def record(
     session: Session,
@@ -22,15 +24,16 @@ def record(
     after: dict | None = None,
 ) -> None:
     session.connection().execute(
-        insert(AuditEvent.__table__).values(
-            at=now(),
-            actor=actor,
-            action=action,
-            instance_id=instance_id,
-            task_id=task_id,
-            definition_id=definition_id,
-            opinion=opinion,
-            data_before=before,
-            data_after=after,
-        )
+        _INSERT,
+        {
+            "at": now(),
+            "actor": actor,
+            "action": action,
+            "instance_id": instance_id,
+            "task_id": task_id,
+            "definition_id": definition_id,
+            "opinion": opinion,
+            "data_before": before,
+            "data_after": after,
+        },
     )

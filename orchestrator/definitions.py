@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
-from . import audit, engine, groups, units, validation
+from . import audit, engine, forms, groups, units, validation
 from .clock import now
 from .errors import Conflict, InvalidInput, NotFound, Problem
 from .store.models import ProcessDefinition, ProcessInstance
@@ -183,8 +183,19 @@ class Runtime:
     lanes: dict
     specs: engine.Specs
 
+    validators: dict = field(default_factory=dict, compare=False, repr=False)
+
     def form(self, name: str | None) -> dict | None:
         return self.forms.get(name) if name else None
+
+    def validator(self, name: str | None):
+        """The form's compiled validator, built once per version."""
+        schema = self.form(name)
+        if schema is None:
+            return None
+        if name not in self.validators:
+            self.validators[name] = forms.compile_schema(schema)
+        return self.validators[name]
 
     def group_of(self, lane: str | None) -> str | None:
         return self.lanes.get(lane) if lane else None

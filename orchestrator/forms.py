@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
@@ -37,18 +36,17 @@ def load_schema(name: str, raw: bytes) -> tuple[dict | None, list[Problem]]:
     return (doc if not problems else None), problems
 
 
-@lru_cache(maxsize=512)
-def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json), format_checker=FormatChecker())
+def compile_schema(schema: dict) -> Draft202012Validator:
+    """A reusable validator (building one costs more than validating a typical submission)."""
+    return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
-def field_errors(schema: dict | None, data: object) -> list[Problem]:
-    """Every field error of `data` against `schema` (no schema: any JSON object)."""
+def field_errors(validator: Draft202012Validator | None, data: object) -> list[Problem]:
+    """Every field error of `data` (no form: any JSON object)."""
     if not isinstance(data, dict):
         return [Problem("form data must be a JSON object", field="")]
-    if schema is None:
+    if validator is None:
         return []
-    validator = _validator(json.dumps(schema, sort_keys=True))
     problems = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
         path = "/".join(str(p) for p in err.path)
@@ -61,7 +59,7 @@ def field_errors(schema: dict | None, data: object) -> list[Problem]:
     return problems
 
 
-def validate(schema: dict | None, data: object) -> None:
-    problems = field_errors(schema, data)
+def validate(validator: Draft202012Validator | None, data: object) -> None:
+    problems = field_errors(validator, data)
     if problems:
         raise InvalidInput(problems)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, definitions, engine, forms, groups, instances
@@ -13,6 +13,26 @@ from .store.models import GroupMember, HumanTask, ProcessDefinition
 STATES = ("open", "claimed", "completed", "cancelled")
 TASKS = instances.TASKS
 INSTANCES = instances.INSTANCES
+
+# Built once: on the hot path, building and keying a statement costs more than the database does.
+LOCK_TASK = (
+    select(
+        TASKS,
+        INSTANCES.c.state.label("instance_state"),
+        INSTANCES.c.version,
+        INSTANCES.c.status.label("instance_status"),
+        INSTANCES.c.definition_id,
+        ProcessDefinition.checksum,
+        exists()
+        .where(GroupMember.username == bindparam("user"), GroupMember.group_code == TASKS.c.candidate_group)
+        .label("member"),
+    )
+    .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
+    .join(ProcessDefinition, ProcessDefinition.id == INSTANCES.c.definition_id)
+    .where(TASKS.c.id == bindparam("task_id"))
+    .with_for_update(of=[TASKS, INSTANCES])
+)
+SET_TASK = update(TASKS).where(TASKS.c.id == bindparam("task_id"))
 
 
 def inbox(
@@ -55,26 +75,7 @@ def inbox(
 def _lock_for_action(session: Session, task_id: int, user: str):
     """One round trip: lock the task and its instance, get the version's checksum, and learn whether the
     user is in the task's group."""
-    member = exists().where(GroupMember.username == user, GroupMember.group_code == TASKS.c.candidate_group)
-    found = (
-        session.connection()
-        .execute(
-            select(
-                TASKS,
-                INSTANCES.c.state.label("instance_state"),
-                INSTANCES.c.version,
-                INSTANCES.c.status.label("instance_status"),
-                INSTANCES.c.definition_id,
-                ProcessDefinition.checksum,
-                member.label("member"),
-            )
-            .join(INSTANCES, INSTANCES.c.id == TASKS.c.instance_id)
-            .join(ProcessDefinition, ProcessDefinition.id == INSTANCES.c.definition_id)
-            .where(TASKS.c.id == task_id)
-            .with_for_update(of=[TASKS, INSTANCES])
-        )
-        .first()
-    )
+    found = session.connection().execute(LOCK_TASK, {"task_id": task_id, "user": user}).first()
     if found is None:
         raise NotFound(f"no task {task_id}")
     return found
@@ -94,9 +95,7 @@ def claim(session: Session, task_id: int, user: str) -> dict:
     task = _lock_for_action(session, task_id, user)
     _check(task, user)
     if task.assignee != user:
-        session.connection().execute(
-            update(TASKS).where(TASKS.c.id == task_id).values(state="claimed", assignee=user)
-        )
+        session.connection().execute(SET_TASK, {"task_id": task_id, "state": "claimed", "assignee": user})
         audit.record(session, "claim", user, instance_id=task.instance_id, task_id=task_id)
     return instances.task_summary({**task._mapping, "state": "claimed", "assignee": user})
 
@@ -107,9 +106,7 @@ def unclaim(session: Session, task_id: int, user: str) -> dict:
         raise Conflict(f"task {task_id} is no longer open (it is {task.state})")
     if task.assignee != user:
         raise NotAllowed(f"task {task_id} is not claimed by {user}")
-    session.connection().execute(
-        update(TASKS).where(TASKS.c.id == task_id).values(state="open", assignee=None)
-    )
+    session.connection().execute(SET_TASK, {"task_id": task_id, "state": "open", "assignee": None})
     audit.record(session, "unclaim", user, instance_id=task.instance_id, task_id=task_id)
     return instances.task_summary({**task._mapping, "state": "open", "assignee": None})
 
@@ -128,7 +125,7 @@ def complete(
         task.instance_status,
         definitions.runtime(session, task.definition_id, task.checksum),
     )
-    forms.validate(inst.rt.form(task.form_key), data)
+    forms.validate(inst.rt.validator(task.form_key), data)
 
     def completed_only():
         again = engine.load(inst.state, inst.rt.specs)
@@ -147,9 +144,14 @@ def complete(
     spiff_task.run()
     wf, stopped_at = instances.advance(wf, redo=completed_only)
     session.connection().execute(
-        update(TASKS)
-        .where(TASKS.c.id == task_id)
-        .values(state="completed", assignee=user, completed_by=user, completed_at=now())
+        SET_TASK,
+        {
+            "task_id": task_id,
+            "state": "completed",
+            "assignee": user,
+            "completed_by": user,
+            "completed_at": now(),
+        },
     )
     audit.record(
         session,
