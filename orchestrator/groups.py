@@ -9,20 +9,6 @@ from . import audit
 from .errors import InvalidInput, Problem
 from .store.models import GroupMember, OrgGroup
 
-# The standard groups of a one-window service hall (contract.md); seeded by the first migration.
-STANDARD = {
-    "frontdesk": "综合窗口",
-    "delivery": "出件窗口",
-    "minzheng": "民政",
-    "renshe": "人社",
-    "yibao": "医保",
-    "weijian": "卫健",
-    "gongan": "公安",
-    "shichang": "市场监管",
-    "command": "综合信息指挥室",
-    "grid": "网格员",
-}
-
 
 def lane_names(session: Session) -> dict[str, str]:
     """Every name a lane may use (code or display name) → group code."""

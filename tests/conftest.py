@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -97,44 +96,36 @@ class Harness:
             return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
 
 
+def _settings(url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=url,
+        data_dir=tmp_path / "data",
+        forms_dir=BPMN_DIR / "forms",
+        processes_dir=REPO_ROOT / "processes",
+    )
+
+
+def _sqlite_harness(tmp_path: Path) -> Harness:
+    h = Harness(_settings(f"sqlite:///{tmp_path / 'onewindow.db'}", tmp_path))
+    h.ow.upgrade()
+    return h
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def harness(request, tmp_path):
+    """The same test on SQLite and on PostgreSQL (a fresh, migrated schema either way)."""
     if request.param == "sqlite":
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path / 'onewindow.db'}",
-            data_dir=tmp_path / "data",
-            forms_dir=BPMN_DIR / "forms",
-            processes_dir=REPO_ROOT / "processes",
-        )
-        h = Harness(settings)
-        h.ow.upgrade()
+        h = _sqlite_harness(tmp_path)
     else:
         url = request.getfixturevalue("pg_url")
         _truncate(url)
-        settings = Settings(
-            database_url=url,
-            data_dir=tmp_path / "data",
-            forms_dir=BPMN_DIR / "forms",
-            processes_dir=REPO_ROOT / "processes",
-        )
-        h = Harness(settings)
+        h = Harness(_settings(url, tmp_path))
     yield h
     h.ow.close()
 
 
 @pytest.fixture
 def sqlite_harness(tmp_path):
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'onewindow.db'}",
-        data_dir=tmp_path / "data",
-        forms_dir=BPMN_DIR / "forms",
-        processes_dir=REPO_ROOT / "processes",
-    )
-    h = Harness(settings)
-    h.ow.upgrade()
+    h = _sqlite_harness(tmp_path)
     yield h
     h.ow.close()
-
-
-def with_forms_dir(settings: Settings, forms_dir: Path) -> Settings:
-    return replace(settings, forms_dir=forms_dir)
