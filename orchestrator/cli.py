@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job", type=int)
     p.add_argument("--as", dest="user")
 
+    p = cmd("calendar", "working days: `calendar due DATE N`, `calendar set DATE work|rest`")
+    p.add_argument("action", choices=["due", "set"])
+    p.add_argument("date")
+    p.add_argument("value", help="N working days (due) or work|rest (set)")
+    p.add_argument("--note")
+    p.add_argument("--as", dest="user")
+
     p = cmd("group", "groups and members")
     p.add_argument("action", choices=["add", "member"])
     p.add_argument("first", help="group code (add) or username (member)")
@@ -146,6 +153,14 @@ def run(args: argparse.Namespace, settings: Settings):
             return ow.incidents()
         if c == "retry":
             return ow.retry(args.job, args.user)
+        if c == "calendar":
+            if args.action == "due":
+                if not args.value.isdigit():
+                    raise InvalidInput(
+                        Problem(f"N must be a whole number of working days, not '{args.value}'", field="n")
+                    )
+                return ow.calendar_due(args.date, int(args.value))
+            return ow.calendar_set(args.date, args.value, note=args.note, actor=args.user)
         if c == "group":
             if args.action == "add":
                 ow.add_group(args.first, args.second)

@@ -1,13 +1,19 @@
-"""Working-day arithmetic for statutory deadlines (法定时限), over chinese_calendar's official holiday data.
+"""Working-day arithmetic for deadlines (时限), over the published holiday calendar.
 
-chinese_calendar knows the State Council's holidays and 调休 make-up working days for 2004–2026 only; for
-other years we fall back to Monday–Friday and callers can flag the answer with `is_provisional`.
+A `Calendar` holds the days whose status is known: the calendar table, seeded from chinese_calendar (the
+State Council's holidays and 调休 make-up working days, 2004–2026) and editable by an admin when a new
+year's schedule is published. A day with no entry falls back to Monday–Friday, and any answer that
+relied on such a day is *provisional*.
+
+The module-level functions use the calendar last loaded from the database in this process (before that,
+the package's data): they back the working-day helpers of the expression sandbox.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache, lru_cache
+from functools import cache
 from operator import index
 
 import chinese_calendar
@@ -17,49 +23,113 @@ MAX_SPAN_DAYS = 2 * MAX_WORKING_DAYS
 _ONE_DAY = timedelta(days=1)
 
 
-@lru_cache(maxsize=16384)  # chinese_calendar takes ~30 µs a day; deadlines revisit the same days
-def is_working_day(day: date) -> bool:
-    """True on official working days: weekends and holidays are off, 调休 weekend days are working."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
+@dataclass(frozen=True)
+class Due:
+    """A due date, and whether it rests on days with no published schedule."""
+
+    date: date
+    provisional: bool
 
 
-def add_working_days(start: date, n: int) -> date:
-    """The n-th working day after `start`; for n=0, `start` itself if it is a working day, else the next one."""
-    n = index(n)  # an int, or a TypeError: a float would never count down to 0
-    if not 0 <= n <= MAX_WORKING_DAYS:
-        raise ValueError(f"the number of working days must be between 0 and {MAX_WORKING_DAYS}, not {n}")
-    day = start
-    if n == 0:
-        while not is_working_day(day):
+class Calendar:
+    """Known days (date → is a working day); unknown days are Monday–Friday and provisional."""
+
+    def __init__(self, days: dict[date, bool]):
+        self.days = days
+
+    def is_working_day(self, day: date) -> bool:
+        known = self.days.get(day)
+        return day.weekday() < 5 if known is None else known
+
+    def knows(self, day: date) -> bool:
+        return day in self.days
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after `start`; for n=0, `start` itself if it is a working day, else the next."""
+        return self._walk(start, n)[0]
+
+    def due_date(self, accepted_at: date, limit: int) -> Due:
+        """Due date of a limit of `limit` working days counted from acceptance (0: the same working day)."""
+        day, provisional = self._walk(accepted_at, limit)
+        return Due(day, provisional)
+
+    def _walk(self, start: date, n: int) -> tuple[date, bool]:
+        n = index(n)  # an int, or a TypeError: a float would never count down to 0
+        if not 0 <= n <= MAX_WORKING_DAYS:
+            raise ValueError(f"the number of working days must be between 0 and {MAX_WORKING_DAYS}, not {n}")
+        day, provisional = start, not self.knows(start)
+        if n == 0:
+            while not self.is_working_day(day):
+                day += _ONE_DAY
+                provisional |= not self.knows(day)
+            return day, provisional
+        while n:
             day += _ONE_DAY
-        return day
-    while n:
-        day += _ONE_DAY
-        n -= is_working_day(day)
-    return day
+            provisional |= not self.knows(day)
+            n -= self.is_working_day(day)
+        return day, provisional
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """How many working days fall in (start, end]: 0 when `end` is not after `start`."""
+        span = (end - start).days
+        if span > MAX_SPAN_DAYS:
+            raise ValueError(f"{start} to {end} spans more than {MAX_SPAN_DAYS} days")
+        return sum(self.is_working_day(start + timedelta(days=i)) for i in range(1, span + 1))
+
+    def is_provisional(self, start: date, end: date) -> bool:
+        """True if any day of the range has no published schedule."""
+        first, last = sorted((start, end))
+        return any(not self.knows(first + timedelta(days=i)) for i in range((last - first).days + 1))
 
 
-def working_days_between(start: date, end: date) -> int:
-    """How many working days fall in (start, end]: 0 when `end` is not after `start`."""
-    span = (end - start).days
-    if span > MAX_SPAN_DAYS:
-        raise ValueError(f"{start} to {end} spans more than {MAX_SPAN_DAYS} days")
-    return sum(is_working_day(start + timedelta(days=i)) for i in range(1, span + 1))
-
-
-def is_provisional(start: date, end: date) -> bool:
-    """True if the range touches a year chinese_calendar has no holiday data for (Monday–Friday was assumed)."""
-    first, last = sorted((start.year, end.year))
-    return not all(_year_known(year) for year in range(first, last + 1))
+def package_days() -> dict[date, bool]:
+    """Every day chinese_calendar knows (the seed of the calendar table)."""
+    days = {}
+    for year in range(2004, 2100):
+        try:
+            chinese_calendar.is_workday(date(year, 1, 1))
+        except NotImplementedError:
+            break
+        day = date(year, 1, 1)
+        while day.year == year:
+            days[day] = chinese_calendar.is_workday(day)
+            day += _ONE_DAY
+    return days
 
 
 @cache
-def _year_known(year: int) -> bool:
-    try:
-        chinese_calendar.is_workday(date(year, 1, 1))
-    except NotImplementedError:
-        return False
-    return True
+def package_calendar() -> Calendar:
+    return Calendar(package_days())
+
+
+_active: Calendar | None = None
+
+
+def active() -> Calendar:
+    """The calendar in force in this process: the table's, once loaded; the package's before that."""
+    return _active or package_calendar()
+
+
+def use(calendar: Calendar) -> None:
+    global _active
+    _active = calendar
+
+
+def is_working_day(day: date) -> bool:
+    return active().is_working_day(day)
+
+
+def add_working_days(start: date, n: int) -> date:
+    return active().add_working_days(start, n)
+
+
+def working_days_between(start: date, end: date) -> int:
+    return active().working_days_between(start, end)
+
+
+def due_date(accepted_at: date, limit: int) -> Due:
+    return active().due_date(accepted_at, limit)
+
+
+def is_provisional(start: date, end: date) -> bool:
+    return active().is_provisional(start, end)

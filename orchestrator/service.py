@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from . import definitions, groups, instances, jobs, tasks, units
+from . import calendar_days, definitions, groups, instances, jobs, tasks, units
 from .config import Settings
 from .store import migrate
 from .store.db import Store
@@ -114,6 +114,13 @@ class OneWindow:
 
     def retry(self, job_id: int, actor: str | None = None) -> dict:
         return self._tx(lambda s: jobs.retry(s, job_id, actor))
+
+    # -- calendar ------------------------------------------------------------------------------
+    def calendar_due(self, accepted_at: str, limit: int) -> dict:
+        return self._tx(lambda s: calendar_days.due(s, accepted_at, limit))
+
+    def calendar_set(self, day: str, kind: str, *, note: str | None = None, actor: str | None = None) -> dict:
+        return self._tx(lambda s: calendar_days.set_day(s, day, kind, note=note, actor=actor))
 
     # -- organisation --------------------------------------------------------------------------
     def add_group(self, code: str, name: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -152,3 +153,14 @@ class MessageSubscription(Base):
     message_name: Mapped[str] = mapped_column(String(200))
     correlation: Mapped[str] = mapped_column(String(500), default="{}")
     expressions: Mapped[dict | None] = mapped_column(JSON)  # property name -> retrieval expression
+
+
+class CalendarDay(Base):
+    """A day of the official calendar: working or not, from the package seed or an admin's edit."""
+
+    __tablename__ = "calendar_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(16))  # package / admin
+    note: Mapped[str | None] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(DateTime())
