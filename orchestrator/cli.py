@@ -76,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("instance", "status, open tasks and history of an instance")
     p.add_argument("id", type=int)
 
+    p = cmd("case", "a case (办件): status, deadlines, paused intervals, steps")
+    p.add_argument("number")
+    for name, what in (
+        ("withdraw", "the applicant withdraws a case (撤件 / 撤回)"),
+        ("revoke", "the agency revokes a case (撤销)"),
+    ):
+        p = cmd(name, what)
+        p.add_argument("number")
+        p.add_argument("--as", dest="user", required=True)
+        p.add_argument("--reason")
+
     p = cmd("message", "deliver a message to the instance waiting for it")
     p.add_argument("name")
     p.add_argument("--data")
@@ -137,6 +148,12 @@ def run(args: argparse.Namespace, settings: Settings):
             return ow.complete(args.task, args.user, _data(args.data), args.opinion)
         if c == "instance":
             return ow.instance(args.id)
+        if c == "case":
+            return ow.case(args.number)
+        if c == "withdraw":
+            return ow.withdraw(args.number, args.user, args.reason)
+        if c == "revoke":
+            return ow.revoke(args.number, args.user, args.reason)
         if c == "message":
             return ow.send_message(
                 args.name, _data(args.data) or {}, instance_id=args.instance, actor=args.user

@@ -182,6 +182,7 @@ class Runtime:
     forms: dict
     lanes: dict
     specs: engine.Specs
+    catalog: dict | None = None  # the service item's catalog entry; None for a plain process
 
     validators: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -213,7 +214,7 @@ def runtime(session: Session, definition_id: int, checksum: str) -> Runtime:
         if len(_RUNTIMES) > 1024:
             _RUNTIMES.clear()
         cached = _RUNTIMES[cache_key] = Runtime(
-            d.id, d.key, d.version, d.forms, d.lanes, engine.specs_from_json(d.spec)
+            d.id, d.key, d.version, d.forms, d.lanes, engine.specs_from_json(d.spec), d.catalog
         )
     return cached
 

@@ -237,6 +237,49 @@ def ready_ids(wf: BpmnWorkflow) -> set[str]:
     return {str(t.id) for t in ready_human_tasks(wf)}
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a step starts from: the open human tasks and the tasks already completed."""
+
+    ready: frozenset[str]
+    completed: frozenset[str]
+
+
+def snapshot(wf: BpmnWorkflow, completing: str | None = None) -> Snapshot:
+    """Taken before a step; `completing` is the human task the step itself completes."""
+    ready = ready_ids(wf) - {completing}
+    completed = {str(t.id) for t in wf.get_tasks(state=TaskState.COMPLETED)}
+    return Snapshot(frozenset(ready), frozenset(completed))
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A flow node marked with a case status (`spiffworkflow:property name="caseStatus"`) that completed."""
+
+    status: int
+    pause: str | None
+    data: dict
+    node: str
+
+
+def milestones(wf: BpmnWorkflow, before: Snapshot) -> list[Milestone]:
+    """Marked flow nodes completed by this step, in the order they completed."""
+    done = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if str(t.id) not in before.completed]
+    found = []
+    for task in sorted(done, key=lambda t: t.last_state_change):
+        props = getattr(task.task_spec, "extensions", {}).get("properties", {}) or {}
+        if "caseStatus" in props:
+            found.append(
+                Milestone(
+                    int(props["caseStatus"]),
+                    props.get("casePause"),
+                    dict(task.data),
+                    task.task_spec.bpmn_id or task.task_spec.name,
+                )
+            )
+    return found
+
+
 def find_task(wf: BpmnWorkflow, spiff_task_id: str) -> Task | None:
     return wf.get_task_from_id(UUID(spiff_task_id))
 

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, definitions, engine, jobs, sandbox
+from . import audit, cases, definitions, engine, jobs, sandbox
 from .clock import now
 from .errors import Conflict, InvalidInput, NotFound, Problem
 from .store.models import AuditEvent, HumanTask, MessageSubscription, ProcessDefinition, ProcessInstance
@@ -25,6 +25,7 @@ OPEN_STATES = ("open", "claimed")
 ENGINE_ERRORS = (WorkflowException, sandbox.SandboxError)
 TASKS = HumanTask.__table__
 INSTANCES = ProcessInstance.__table__
+NOTHING = engine.Snapshot(frozenset(), frozenset())  # before a process's first step
 # Built once (statement construction dominates the cost of a step's writes); the SET list follows the params.
 SAVE_INSTANCE = update(INSTANCES).where(
     INSTANCES.c.id == bindparam("b_id"), INSTANCES.c.version == bindparam("b_version")
@@ -63,8 +64,14 @@ def start(
         )
     ):
         raise Conflict(f"an instance of '{key}' with business key '{business_key}' already exists")
-    instance_id, status, tasks = _start(session, d, data, business_key, actor)
-    return {"instance": instance_id, "business_key": business_key, "status": status, "tasks": tasks}
+    instance_id, status, tasks, case_number = _start(session, d, data, business_key, actor)
+    return {
+        "instance": instance_id,
+        "case_number": case_number,
+        "business_key": business_key,
+        "status": status,
+        "tasks": tasks,
+    }
 
 
 def start_waiting_for_timer(session: Session, d: ProcessDefinition, actor: str | None) -> int:
@@ -72,7 +79,7 @@ def start_waiting_for_timer(session: Session, d: ProcessDefinition, actor: str |
     return _start(session, d, {}, None, actor)[0]
 
 
-def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict]]:
+def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict], str | None]:
     rt = definitions.runtime(session, d.id, d.checksum)
 
     def fresh() -> BpmnWorkflow:
@@ -83,6 +90,7 @@ def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict]]
 
     wf, stopped_at = advance(fresh(), redo=fresh)
     status = "completed" if wf.completed else "running"
+    marked = engine.milestones(wf, NOTHING)
     at = now()
     try:
         with session.begin_nested():
@@ -110,8 +118,9 @@ def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict]]
             f"an instance of '{d.key}' with business key '{business_key}' already exists"
         ) from None
     audit.record(session, "start", actor, instance_id=instance_id, definition_id=d.id, after=data or None)
-    tasks = _after_step(session, instance_id, status, rt, wf, stopped_at, ready_before=set())
-    return instance_id, status, tasks
+    case = cases.open_case(session, instance_id, rt.catalog, data, actor) if rt.catalog else None
+    tasks = _after_step(session, instance_id, status, rt, wf, stopped_at, NOTHING, marked, actor)
+    return instance_id, status, tasks, case.case_number if case else None
 
 
 def advance(
@@ -162,14 +171,20 @@ def lock(session: Session, instance_id: int) -> Locked:
 
 
 def persist(
-    session: Session, inst: Locked, wf: BpmnWorkflow, stopped_at: str | None, ready_before: set[str]
+    session: Session,
+    inst: Locked,
+    wf: BpmnWorkflow,
+    stopped_at: str | None,
+    before: engine.Snapshot,
+    actor: str | None = None,
 ) -> list[dict]:
-    """Write the step: instance state guarded by its version, then tasks, timers, subscriptions, jobs.
+    """Write the step: instance state guarded by its version, then tasks, case, timers, subscriptions, jobs.
 
-    `ready_before` is the set of human tasks that were open before this step (less any the step completed):
-    task rows mirror them, so the difference is all that is written — no read-back as history grows.
+    `before` is what the step started from: task rows mirror the open human tasks, so the difference is
+    all that is written — no read-back as history grows.
     """
     status = "completed" if wf.completed else inst.status
+    marked = engine.milestones(wf, before)  # before dump() prunes the finished tasks
     values = {"state": engine.dump(wf), "version": inst.version + 1, "status": status}
     if status == "completed" and inst.status != "completed":
         values["ended_at"] = now()
@@ -180,13 +195,15 @@ def persist(
         raise Conflict(
             f"instance {inst.id} was changed by someone else at the same time; nothing was applied"
         )
-    return _after_step(session, inst.id, status, inst.rt, wf, stopped_at, ready_before)
+    return _after_step(session, inst.id, status, inst.rt, wf, stopped_at, before, marked, actor)
 
 
-def _after_step(session, instance_id, status, rt, wf, stopped_at, ready_before) -> list[dict]:
+def _after_step(session, instance_id, status, rt, wf, stopped_at, before, marked, actor) -> list[dict]:
     if status == "completed":
         audit.record(session, "end", None, instance_id=instance_id)
-    tasks = _sync_tasks(session, instance_id, rt, wf, ready_before)
+    tasks = _sync_tasks(session, instance_id, rt, wf, before.ready)
+    if marked and rt.catalog:
+        cases.apply(session, instance_id, marked, actor)
     if rt.specs.has_timers:
         _sync_timer_job(session, instance_id, status, wf)
     if rt.specs.has_messages:
@@ -197,7 +214,7 @@ def _after_step(session, instance_id, status, rt, wf, stopped_at, ready_before) 
     return tasks
 
 
-def _sync_tasks(session, instance_id, rt, wf, ready_before: set[str]) -> list[dict]:
+def _sync_tasks(session, instance_id, rt, wf, ready_before: frozenset[str]) -> list[dict]:
     ready = {str(t.id): t for t in engine.ready_human_tasks(wf)}
     gone = ready_before - ready.keys()
     if gone:
@@ -299,11 +316,11 @@ def step_job(
     if inst.status != "running":
         return
     wf = engine.load(inst.state, inst.rt.specs)
-    ready_before = engine.ready_ids(wf)
+    before = engine.snapshot(wf)
     if fire_timers:
         engine.fire_timers(wf)
     wf, stopped_at = advance(wf, released=released)
-    persist(session, inst, wf, stopped_at, ready_before)
+    persist(session, inst, wf, stopped_at, before)
 
 
 def send_message(
@@ -327,7 +344,7 @@ def send_message(
         )
     inst = lock(session, instance_ids[0])
     wf = engine.load(inst.state, inst.rt.specs)
-    ready_before = engine.ready_ids(wf)
+    before = engine.snapshot(wf)
 
     def caught() -> BpmnWorkflow:
         again = engine.load(inst.state, inst.rt.specs)
@@ -338,7 +355,7 @@ def send_message(
         raise Conflict(f"instance {inst.id} no longer waits for message '{name}'")
     wf, stopped_at = advance(wf, redo=caught)
     audit.record(session, "message", actor, instance_id=inst.id, after={"message": name, "payload": payload})
-    persist(session, inst, wf, stopped_at, ready_before)
+    persist(session, inst, wf, stopped_at, before, actor)
     return {"instance": inst.id, "message": name}
 
 

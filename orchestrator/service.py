@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from . import calendar_days, definitions, groups, instances, jobs, tasks, units
+from . import calendar_days, cases, definitions, groups, instances, jobs, tasks, units
 from .config import Settings
 from .store import migrate
 from .store.db import Store
@@ -114,6 +114,16 @@ class OneWindow:
 
     def retry(self, job_id: int, actor: str | None = None) -> dict:
         return self._tx(lambda s: jobs.retry(s, job_id, actor))
+
+    # -- cases -------------------------------------------------------------------------------------
+    def case(self, number: str) -> dict:
+        return self._tx(lambda s: cases.details(s, number))
+
+    def withdraw(self, number: str, actor: str, reason: str | None = None) -> dict:
+        return self._tx(lambda s: cases.withdraw(s, number, actor, reason=reason))
+
+    def revoke(self, number: str, actor: str, reason: str) -> dict:
+        return self._tx(lambda s: cases.withdraw(s, number, actor, reason=reason, revoke=True))
 
     # -- calendar ------------------------------------------------------------------------------
     def calendar_due(self, accepted_at: str, limit: int) -> dict:

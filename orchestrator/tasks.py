@@ -138,7 +138,7 @@ def complete(
     spiff_task = engine.find_task(wf, task.spiff_task_id)
     if spiff_task is None or not engine.is_ready_human(spiff_task):
         raise Conflict(f"task {task_id} is no longer open in its process")
-    ready_before = engine.ready_ids(wf) - {task.spiff_task_id}
+    start = engine.snapshot(wf, completing=task.spiff_task_id)
     before = {k: spiff_task.data.get(k) for k in data}
     spiff_task.data.update(data)
     spiff_task.run()
@@ -151,6 +151,8 @@ def complete(
             "assignee": user,
             "completed_by": user,
             "completed_at": now(),
+            "opinion": opinion or _text(data.get("opinion")),
+            "action": _action(data),
         },
     )
     audit.record(
@@ -163,10 +165,22 @@ def complete(
         before=before or None,
         after=data or None,
     )
-    new = instances.persist(session, inst, wf, stopped_at, ready_before)
+    new = instances.persist(session, inst, wf, stopped_at, start, user)
     return {
         "task": task_id,
         "instance": inst.id,
         "status": "completed" if wf.completed else inst.status,
         "tasks": new,
     }
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _action(data: dict) -> str | None:
+    """The step's action as the case timeline shows it (通过 / 不通过 / 退回 …)."""
+    if _text(data.get("action")):
+        return data["action"][:16]
+    approved = data.get("approved", data.get("accepted"))
+    return {True: "通过", False: "不通过"}.get(approved) if isinstance(approved, bool) else None

@@ -46,8 +46,9 @@ def test_a_case_from_deploy_to_done(cli):
         "--as",
         "zhang",
         "--data",
-        '{"channel": "窗口"}',
+        '{"applicant": {"name": "张三", "phone": "13800000000"}, "channel": "窗口"}',
     )
+    assert started["case_number"].startswith("DEMO-0001-")
     task = started["tasks"][0]
     assert (task["name"], task["group"]) == ("Task_accept", "frontdesk")
     assert cli("start", "general_approval", "--business-key", "2026-0001", expect=3)["error"].endswith(
@@ -78,7 +79,24 @@ def test_a_case_from_deploy_to_done(cli):
     cli("complete", str(review["id"]), "--as", "li", "--data", '{"approved": false, "opinion": "不符合条件"}')
     detail = cli("instance", str(started["instance"]))
     assert detail["status"] == "completed" and detail["business_key"] == "2026-0001"
-    assert [e["action"] for e in detail["history"]] == ["start", "claim", "complete", "complete", "end"]
+    assert [e["action"] for e in detail["history"] if not e["action"].startswith("case_")] == [
+        "start",
+        "claim",
+        "complete",
+        "complete",
+        "end",
+    ]
+    case = cli("case", started["case_number"])
+    assert (case["status_code"], case["status"]) == (13, "办结(不通过)")
+    assert case["applicant"]["name"] == "张三" and case["accepted_at"] and case["promised_due"]
+    assert [(s["node"], s["handler"], s["action"]) for s in case["steps"]] == [
+        ("Task_accept", "zhang", "通过"),
+        ("Task_review", "li", "不通过"),
+    ]
+    assert case["steps"][1]["opinion"] == "不符合条件"
+    assert cli("withdraw", started["case_number"], "--as", "zhang", expect=3)["error"].endswith(
+        "(办结(不通过))"
+    )
     assert cli("instance", "999", expect=4)["error"] == "no instance 999"
     assert cli("definitions")[0]["running_instances"] == 0
 

@@ -101,6 +101,8 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime())
     completed_by: Mapped[str | None] = mapped_column(String(100))
+    opinion: Mapped[str | None] = mapped_column(Text)  # 意见
+    action: Mapped[str | None] = mapped_column(String(16))  # 通过 / 不通过 / 退回 …
 
 
 class AuditEvent(Base):
@@ -164,3 +166,44 @@ class CalendarDay(Base):
     source: Mapped[str] = mapped_column(String(16))  # package / admin
     note: Mapped[str | None] = mapped_column(String(200))
     changed_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class ServiceCase(Base):
+    """A case (办件): one application of one service item, with its public status and deadlines."""
+
+    __tablename__ = "service_case"
+    __table_args__ = (Index("ix_case_status_due", "status_code", "promised_due"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    item_name: Mapped[str] = mapped_column(String(200))
+    applicant: Mapped[dict] = mapped_column(JSON)
+    proxy: Mapped[dict | None] = mapped_column(JSON)
+    channel: Mapped[str] = mapped_column(String(16))
+    case_class: Mapped[int] = mapped_column(Integer)  # national code 1 即办 / 2 承诺 / 9 其他
+    local_type: Mapped[str] = mapped_column(String(8))  # 即办 承诺 联办 上报 特殊
+    status_code: Mapped[int] = mapped_column(Integer)
+    promised_limit: Mapped[int] = mapped_column(Integer)
+    statutory_limit: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(DateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime())
+    promised_due: Mapped[date | None] = mapped_column(Date)
+    statutory_due: Mapped[date | None] = mapped_column(Date)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime())
+    result: Mapped[dict | None] = mapped_column(JSON)
+
+
+class CasePause(Base):
+    """An interval in which a case's clock stands still: 补正, 特别程序 (听证, 检验 …), 公示."""
+
+    __tablename__ = "case_pause"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("service_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(DateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime())
+    planned_days: Mapped[int | None] = mapped_column(Integer)
+    approver: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
