@@ -15,7 +15,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import engine, forms, sandbox, timers, xmlsafe
+from . import catalog, engine, forms, sandbox, timers, xmlsafe
 from .errors import InvalidInput, Problem
 from .units import Unit
 
@@ -60,7 +60,7 @@ def validate(unit: Unit, groups: dict[str, str], forms_dir: Path, max_bytes: int
         if not xsd_problems:
             trees[name] = tree
 
-    catalog, catalog_problems = _catalog(unit.item_yaml)
+    entry, catalog_problems = _catalog(unit.item_yaml, set(groups.values()))
     problems += catalog_problems
 
     snapshot: dict[str, dict] = {}
@@ -70,6 +70,7 @@ def validate(unit: Unit, groups: dict[str, str], forms_dir: Path, max_bytes: int
         problems += _lanes(tree, name, groups, lanes)
         problems += _expressions(tree, name)
         problems += _forms(tree, name, unit, forms_dir, snapshot)
+        problems += _case_marks(tree, name)
 
     processes: list[ParsedProcess] = []
     if trees and not problems:
@@ -77,10 +78,10 @@ def validate(unit: Unit, groups: dict[str, str], forms_dir: Path, max_bytes: int
         problems += spiff_problems
         if not processes and not spiff_problems:
             problems.append(Problem('no executable process (isExecutable="true") in the unit'))
-    if catalog and processes and catalog.get("process") not in (None, *[p.key for p in processes]):
+    if entry and processes and entry.get("process") not in (None, *[p.key for p in processes]):
         problems.append(
             Problem(
-                f"item.yaml names process '{catalog.get('process')}', which the diagrams do not define",
+                f"item.yaml names process '{entry.get('process')}', which the diagrams do not define",
                 file="item.yaml",
             )
         )
@@ -92,7 +93,7 @@ def validate(unit: Unit, groups: dict[str, str], forms_dir: Path, max_bytes: int
         files={n: d.decode("utf-8") for n, d in sorted(unit.bpmn.items())},
         forms=snapshot,
         lanes=lanes,
-        catalog=catalog,
+        catalog=entry,
     )
 
 
@@ -233,6 +234,27 @@ def _expressions(tree, name: str) -> list[Problem]:
     return problems
 
 
+CASE_STATUSES = range(1, 16)  # the public status codes of a case (domain.md §3)
+
+
+def _case_marks(tree, name: str) -> list[Problem]:
+    """`caseStatus` marks must name a status code; `casePause` goes with 9 (特别程序开始)."""
+    problems = []
+    for prop in tree.iter(f"{{{SPIFF}}}property"):
+        where = dict(file=name, line=prop.sourceline, element=_element_of(prop))
+        if prop.get("name") == "caseStatus":
+            value = (prop.get("value") or "").strip()
+            if not value.isdigit() or int(value) not in CASE_STATUSES:
+                problems.append(Problem(f"caseStatus '{value}' is not a case status code (1–15)", **where))
+        elif prop.get("name") == "casePause":
+            siblings = {p.get("name"): p.get("value") for p in prop.getparent()}
+            if siblings.get("caseStatus") != "9":
+                problems.append(
+                    Problem("casePause names the kind of a 特别程序: use it with caseStatus 9", **where)
+                )
+    return problems
+
+
 def _forms(tree, name: str, unit: Unit, forms_dir: Path, snapshot: dict[str, dict]) -> list[Problem]:
     problems = []
     for prop in tree.iter(f"{{{SPIFF}}}property"):
@@ -267,7 +289,7 @@ def _forms(tree, name: str, unit: Unit, forms_dir: Path, snapshot: dict[str, dic
     return problems
 
 
-def _catalog(raw: bytes | None) -> tuple[dict | None, list[Problem]]:
+def _catalog(raw: bytes | None, group_codes: set[str]) -> tuple[dict | None, list[Problem]]:
     if raw is None:
         return None, []
     try:
@@ -285,7 +307,8 @@ def _catalog(raw: bytes | None) -> tuple[dict | None, list[Problem]]:
         ]
     if not isinstance(doc, dict):
         return None, [Problem("item.yaml must be a mapping of catalog fields", file="item.yaml")]
-    return doc, []
+    problems = catalog.check(doc, group_codes)
+    return (None if problems else catalog.defaults(doc)), problems
 
 
 def _build(trees: dict[str, etree._ElementTree]) -> tuple[list[ParsedProcess], list[Problem]]:
