@@ -91,6 +91,8 @@ class Harness:
             "audit_event",
             "job",
             "message_subscription",
+            "service_case",
+            "case_pause",
             "group_member",
             "org_group",
         )

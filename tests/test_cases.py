@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from conftest import BPMN_DIR
+
 from orchestrator import clock
 from orchestrator.errors import Conflict, InvalidInput
 
