@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from . import audit, calendar_days, engine
 from .clock import now
 from .errors import Conflict, InvalidInput, NotFound, Problem
-from .store.models import CasePause, HumanTask, Job, ProcessInstance, ServiceCase
+from .store.models import CasePause, HumanTask, Job, ProcessDefinition, ProcessInstance, ServiceCase
 
 STATUS = {
     1: "已接件",
@@ -285,3 +285,58 @@ def details(session: Session, number: str) -> dict:
             for t in steps
         ],
     }
+
+
+def document(session: Session, number: str, kind: str) -> tuple[str, bytes, str]:
+    """A case document as (HTML, PDF, file name), filled from the case, its catalog entry and its data."""
+    from . import documents, instances
+
+    if kind not in documents.KINDS:
+        raise InvalidInput(Problem(f"document must be one of {', '.join(documents.KINDS)}", field="kind"))
+    case = _by_number(session, number)
+    instance = session.get(ProcessInstance, case.instance_id)
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    entry = definition.catalog or {}
+    data = instances.data_of(session, instance, definition)
+    missing = data.get("missing") if isinstance(data.get("missing"), list) else []
+    materials = [m["name"] for m in entry.get("materials", [])]
+    reasons = data.get("reasons") or data.get("reason") or _last_opinion(session, case)
+    context = {
+        "case_number": case.case_number,
+        "item_name": case.item_name,
+        "item_code": case.item_code,
+        "item_type": entry.get("type"),
+        "agency": entry.get("implementing_body"),
+        "agency_phone": entry.get("phone"),
+        "applicant": case.applicant,
+        "proxy": case.proxy,
+        "channel": case.channel,
+        "received_at": _beijing(case.received_at),
+        "accepted_at": _beijing(case.accepted_at),
+        "promised_due": case.promised_due,
+        "statutory_due": case.statutory_due,
+        "completed_at": _beijing(case.closed_at),
+        "supplement_days": entry.get("limits", {}).get("supplement_days"),
+        "materials_received": [m for m in materials if m not in missing],
+        "materials_missing": [m for m in missing if isinstance(m, str | dict)],
+        "reasons": reasons,
+        "result": case.result,
+        "delivery": data.get("delivery") or None,
+        "issued_at": _beijing(now()),
+    }
+    html, pdf = documents.render(kind, context)
+    return html, pdf, documents.suggested_filename(kind, context)
+
+
+def _beijing(at: datetime | None) -> str | None:
+    return (at + CHINA).isoformat(timespec="minutes") + "+08:00" if at else None
+
+
+def _last_opinion(session: Session, case: ServiceCase) -> list[str]:
+    opinion = session.scalars(
+        select(HumanTask.opinion)
+        .where(HumanTask.instance_id == case.instance_id, HumanTask.opinion.is_not(None))
+        .order_by(HumanTask.id.desc())
+        .limit(1)
+    ).first()
+    return [opinion] if opinion else []

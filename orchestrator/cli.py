@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("case", "a case (办件): status, deadlines, paused intervals, steps")
     p.add_argument("number")
+
+    p = cmd("document", "write a case document: receipt, one_time_notice, acceptance, refusal, completion")
+    p.add_argument("number")
+    p.add_argument("kind")
+    p.add_argument("--out", help="folder to write the .pdf and .html to (default: the data folder)")
     for name, what in (
         ("withdraw", "the applicant withdraws a case (撤件 / 撤回)"),
         ("revoke", "the agency revokes a case (撤销)"),
@@ -150,6 +155,13 @@ def run(args: argparse.Namespace, settings: Settings):
             return ow.instance(args.id)
         if c == "case":
             return ow.case(args.number)
+        if c == "document":
+            html, pdf, filename = ow.document(args.number, args.kind)
+            folder = Path(args.out) if args.out else settings.data_dir / "documents"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / filename).write_bytes(pdf)
+            (folder / filename).with_suffix(".html").write_text(html, encoding="utf-8")
+            return {"pdf": str(folder / filename), "html": str((folder / filename).with_suffix(".html"))}
         if c == "withdraw":
             return ow.withdraw(args.number, args.user, args.reason)
         if c == "revoke":

@@ -119,6 +119,10 @@ class OneWindow:
     def case(self, number: str) -> dict:
         return self._tx(lambda s: cases.details(s, number))
 
+    def document(self, number: str, kind: str) -> tuple[str, bytes, str]:
+        """(HTML, PDF, file name) of one of a case's documents."""
+        return self._tx(lambda s: cases.document(s, number, kind))
+
     def withdraw(self, number: str, actor: str, reason: str | None = None) -> dict:
         return self._tx(lambda s: cases.withdraw(s, number, actor, reason=reason))
 

@@ -120,3 +120,22 @@ def test_bad_applications_are_refused_and_store_nothing(h):
         h.ow.start("case_lifecycle", {"channel": "飞鸽传书", "proxy": {"name": "李四"}})
     assert {p.field for p in info.value.problems} == {"applicant", "channel", "proxy"}
     assert h.row_counts() == before
+
+
+def test_documents_carry_the_case_and_escape_what_applicants_typed(h, tmp_path):
+    from pypdf import PdfReader
+
+    data = {"applicant": {"name": "<script>alert(1)</script>王"}}
+    with clock.travel(at("2026-09-21 09:00")):
+        number = h.ow.start("case_lifecycle", data)["case_number"]
+        do(h, number, "Task_receive", {"complete": False})
+        do(h, number, "Task_notice", {"missing": ["场地证明", "身份证明"]})
+    html, pdf, name = h.ow.document(number, "one_time_notice")
+    assert name.endswith(".pdf") and number in name
+    assert "&lt;script&gt;" in html and "<script>alert" not in html
+    (tmp_path / name).write_bytes(pdf)
+    text = "".join(page.extract_text() for page in PdfReader(tmp_path / name).pages)
+    assert number in text and "一次性告知书" in text and "场地证明" in text and "身份证明" in text
+    assert "<script>alert(1)</script>王" in text
+    with pytest.raises(InvalidInput, match="document must be one of"):
+        h.ow.document(number, "certificate")
