@@ -49,6 +49,7 @@ def defaults(doc: dict) -> dict:
         limits["department_days"] = limits.get("department_days") or {}
     if isinstance(channels, dict):
         channels["appointment"] = bool(channels.get("appointment"))
+    out["supervision"] = {**SUPERVISION_DEFAULTS, **(out.get("supervision") or {})}
     for material in out.get("materials") or []:
         if isinstance(material, dict):
             copies = material.get("copies") if isinstance(material.get("copies"), dict) else {}
@@ -108,6 +109,12 @@ def boolean(c: _Checker, field: str, value: Any) -> Any:
 def amount(c: _Checker, field: str, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         return c.bad(field, f"must be an amount of money of 0 or more, not {_describe(value)}")
+    return value
+
+
+def ratio(c: _Checker, field: str, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.5 <= value <= 1:
+        return c.bad(field, f"must be a share of the promised time between 0.5 and 1, not {_describe(value)}")
     return value
 
 
@@ -174,6 +181,13 @@ CHANNELS = {
     "proxy": (True, boolean),
     "visits": (True, integer(0, 5, "visits")),
 }
+# 电子监察 rules (domain.md §5) and the 好差评 rectification period (§6); defaults in SUPERVISION_DEFAULTS.
+SUPERVISION = {
+    "reminder_days_left": (False, integer(0, 30, "working days")),
+    "yellow_ratio": (False, ratio),
+    "rectify_days": (False, integer(1, 60, "working days")),
+}
+SUPERVISION_DEFAULTS = {"reminder_days_left": 1, "yellow_ratio": 0.9, "rectify_days": 15}
 ENTRY = {
     "process": (False, text(200)),
     "code": (True, text(64, r"[A-Za-z0-9-]+", "must contain only letters, digits and '-'")),
@@ -190,6 +204,7 @@ ENTRY = {
     "fees": (False, list_of(mapping(FEE))),
     "channels": (True, mapping(CHANNELS)),
     "scope": (False, choice("全市", "跨市", "跨省", "本地")),
+    "supervision": (False, mapping(SUPERVISION)),
     **{key: (False, text(200)) for key in ("place", "hours", "phone", "complaint_phone")},
 }
 

@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="run what is due now, then exit")
     p.add_argument("--poll", type=float, default=1.0)
 
+    p = cmd("warnings", "supervision warnings (电子监察): reminders, yellow and red cards")
+    p.add_argument("--case")
+    p.add_argument("--sweep", action="store_true", help="run the sweep first")
+
     cmd("incidents", "jobs that failed all their attempts")
     p = cmd("retry", "retry an incident")
     p.add_argument("job", type=int)
@@ -171,6 +175,7 @@ def run(args: argparse.Namespace, settings: Settings):
                 args.name, _data(args.data) or {}, instance_id=args.instance, actor=args.user
             )
         if c == "worker":
+            ow.start_supervision()
             if args.once:
                 return ow.run_due_jobs()
             from .jobs import work_forever
@@ -178,6 +183,10 @@ def run(args: argparse.Namespace, settings: Settings):
             print("worker running (embedded, no broker); Ctrl-C stops it", file=sys.stderr)
             work_forever(ow.store, args.poll)
             return None
+        if c == "warnings":
+            if args.sweep:
+                ow.sweep()
+            return ow.warnings(args.case)
         if c == "incidents":
             return ow.incidents()
         if c == "retry":

@@ -110,6 +110,11 @@ def execute(session: Session, job: Job) -> None:
 
     if job.kind == "timer":
         instances.step_job(session, job.instance_id, fire_timers=True)
+    elif job.kind == "sweep":
+        from . import supervision
+
+        supervision.sweep(session)
+        schedule(session, "sweep", now() + supervision.SWEEP_EVERY)
     elif job.kind == "continue":
         released = frozenset(filter(None, [(job.payload or {}).get("release")]))
         instances.step_job(session, job.instance_id, released=released)

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from . import calendar_days, cases, definitions, groups, instances, jobs, tasks, units
+from . import calendar_days, cases, definitions, groups, instances, jobs, supervision, tasks, units
 from .config import Settings
 from .store import migrate
 from .store.db import Store
@@ -109,6 +109,10 @@ class OneWindow:
     def run_due_jobs(self, at: datetime | None = None) -> list[dict]:
         return jobs.run_due(self.store, at=at)
 
+    def start_supervision(self) -> None:
+        """Make sure the hourly supervision sweep is scheduled (idempotent)."""
+        self._tx(supervision.ensure_sweep_job)
+
     def incidents(self) -> list[dict]:
         return self._tx(jobs.incidents)
 
@@ -128,6 +132,13 @@ class OneWindow:
 
     def revoke(self, number: str, actor: str, reason: str) -> dict:
         return self._tx(lambda s: cases.withdraw(s, number, actor, reason=reason, revoke=True))
+
+    def sweep(self) -> list[dict]:
+        """Run the supervision sweep now (the worker also runs it every hour)."""
+        return self._tx(supervision.sweep)
+
+    def warnings(self, number: str | None = None) -> list[dict]:
+        return self._tx(lambda s: supervision.warnings(s, number))
 
     # -- calendar ------------------------------------------------------------------------------
     def calendar_due(self, accepted_at: str, limit: int) -> dict:

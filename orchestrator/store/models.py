@@ -207,3 +207,18 @@ class CasePause(Base):
     planned_days: Mapped[int | None] = mapped_column(Integer)
     approver: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SupervisionWarning(Base):
+    """A reminder or red/yellow card (电子监察), recorded once per case, step and level."""
+
+    __tablename__ = "supervision_warning"
+    __table_args__ = (UniqueConstraint("case_id", "task_id", "level", name="uq_warning_once"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("service_case.id"), index=True)
+    task_id: Mapped[int] = mapped_column(Integer, default=0)  # 0: the whole case; else the step (human task)
+    rule: Mapped[str] = mapped_column(String(16))  # case / step
+    level: Mapped[str] = mapped_column(String(16))  # reminder 提醒 / yellow 黄牌 / red 红牌
+    department: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime())
