@@ -34,6 +34,9 @@ CLOSED = frozenset({2, 4, 5, 11, 12, 13, 14, 15})
 CHANNELS = ("窗口", "网上", "掌上", "代办", "自助机")
 SUPPLEMENT = "补正"
 CHINA = timedelta(hours=8)
+CASE_OPEN_MESSAGE = (
+    "case {number} has not been delivered yet; it can be evaluated once it is closed with a result"
+)
 
 
 def china_date(at: datetime) -> date:
@@ -196,7 +199,7 @@ def withdraw(
     session: Session, number: str, actor: str, *, reason: str | None = None, revoke: bool = False
 ) -> dict:
     """撤件 (before acceptance) / 撤回 (after) by the applicant, or 撤销 by the agency: the process stops."""
-    case = _by_number(session, number, lock=True)
+    case = by_number(session, number, lock=True)
     if case.status_code in CLOSED:
         raise Conflict(f"case {number} is already closed ({STATUS[case.status_code]})")
     if revoke and not (reason or "").strip():
@@ -221,7 +224,7 @@ def withdraw(
     return details(session, number)
 
 
-def _by_number(session: Session, number: str, lock: bool = False) -> ServiceCase:
+def by_number(session: Session, number: str, lock: bool = False) -> ServiceCase:
     query = select(ServiceCase).where(ServiceCase.case_number == number)
     case = session.scalars(query.with_for_update() if lock else query).first()
     if case is None:
@@ -230,7 +233,7 @@ def _by_number(session: Session, number: str, lock: bool = False) -> ServiceCase
 
 
 def details(session: Session, number: str) -> dict:
-    case = _by_number(session, number)
+    case = by_number(session, number)
     pauses = session.scalars(
         select(CasePause).where(CasePause.case_id == case.id).order_by(CasePause.id)
     ).all()
@@ -293,7 +296,7 @@ def document(session: Session, number: str, kind: str) -> tuple[str, bytes, str]
 
     if kind not in documents.KINDS:
         raise InvalidInput(Problem(f"document must be one of {', '.join(documents.KINDS)}", field="kind"))
-    case = _by_number(session, number)
+    case = by_number(session, number)
     instance = session.get(ProcessInstance, case.instance_id)
     definition = session.get(ProcessDefinition, instance.definition_id)
     entry = definition.catalog or {}

@@ -92,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--as", dest="user", required=True)
         p.add_argument("--reason")
 
+    p = cmd("evaluate", "好差评: evaluate a delivered case (level = national code 1 非常满意 … 5 非常不满意)")
+    p.add_argument("number")
+    p.add_argument("level", type=int)
+    p.add_argument("--channel", default="网上")
+    p.add_argument("--visit")
+    p.add_argument("--comment")
+    p.add_argument("--as", dest="user")
+
     p = cmd("message", "deliver a message to the instance waiting for it")
     p.add_argument("name")
     p.add_argument("--data")
@@ -166,6 +174,15 @@ def run(args: argparse.Namespace, settings: Settings):
             (folder / filename).write_bytes(pdf)
             (folder / filename).with_suffix(".html").write_text(html, encoding="utf-8")
             return {"pdf": str(folder / filename), "html": str((folder / filename).with_suffix(".html"))}
+        if c == "evaluate":
+            return ow.evaluate(
+                args.number,
+                args.level,
+                channel=args.channel,
+                visit=args.visit,
+                comment=args.comment,
+                actor=args.user,
+            )
         if c == "withdraw":
             return ow.withdraw(args.number, args.user, args.reason)
         if c == "revoke":

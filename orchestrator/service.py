@@ -9,7 +9,18 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from . import calendar_days, cases, definitions, groups, instances, jobs, supervision, tasks, units
+from . import (
+    calendar_days,
+    cases,
+    definitions,
+    evaluations,
+    groups,
+    instances,
+    jobs,
+    supervision,
+    tasks,
+    units,
+)
 from .config import Settings
 from .store import migrate
 from .store.db import Store
@@ -126,6 +137,25 @@ class OneWindow:
     def document(self, number: str, kind: str) -> tuple[str, bytes, str]:
         """(HTML, PDF, file name) of one of a case's documents."""
         return self._tx(lambda s: cases.document(s, number, kind))
+
+    def evaluate(
+        self,
+        number: str,
+        level: int,
+        *,
+        channel: str = "网上",
+        visit: str | None = None,
+        comment: str | None = None,
+        actor: str | None = None,
+    ) -> dict:
+        return self._tx(
+            lambda s: evaluations.evaluate(
+                s, number, level, channel=channel, visit=visit, comment=comment, actor=actor
+            )
+        )
+
+    def evaluations(self, number: str) -> list[dict]:
+        return self._tx(lambda s: evaluations.of_case(s, number))
 
     def withdraw(self, number: str, actor: str, reason: str | None = None) -> dict:
         return self._tx(lambda s: cases.withdraw(s, number, actor, reason=reason))

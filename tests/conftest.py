@@ -93,6 +93,8 @@ class Harness:
             "message_subscription",
             "service_case",
             "case_pause",
+            "evaluation",
+            "supervision_warning",
             "group_member",
             "org_group",
         )

@@ -222,3 +222,20 @@ class SupervisionWarning(Base):
     department: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Evaluation(Base):
+    """好差评: one evaluation of a delivered case, stored with the national level code (1 非常满意 … 5)."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (UniqueConstraint("case_id", "visit", name="uq_evaluation_once"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("service_case.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    visit: Mapped[str] = mapped_column(String(64))  # 一事一评: "case"; 一次一评: the visit's own key
+    level: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(String(64))
+    clerk: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime())
+    rectification_instance: Mapped[int | None] = mapped_column(Integer)
