@@ -3,7 +3,7 @@ the diagram (flow nodes marked `caseStatus`), with working-day deadlines that st
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ CLOSED = frozenset({2, 4, 5, 11, 12, 13, 14, 15})
 CHANNELS = ("窗口", "网上", "掌上", "代办", "自助机")
 SUPPLEMENT = "补正"
 CHINA = timedelta(hours=8)
+CLOSE_OF_DAY = time(17)  # a working day ends at 17:00 in Beijing
 CASE_OPEN_MESSAGE = (
     "case {number} has not been delivered yet; it can be evaluated once it is closed with a result"
 )
@@ -193,6 +194,17 @@ def _recompute_due(session: Session, case: ServiceCase) -> None:
     statutory = calendar.due_date(accepted, case.statutory_limit + paused)
     case.promised_due, case.statutory_due = promised.date, statutory.date
     case.provisional = promised.provisional or statutory.provisional
+
+
+def step_due(session: Session, instance_id: int, group: str | None, entry: dict) -> datetime | None:
+    """When a new step of a case is due (17:00 Beijing): its department's own limit from today for a 联办
+    item (`limits.department_days`), else the case's promised due date once accepted."""
+    days = (entry.get("limits") or {}).get("department_days", {}).get(group)
+    if days is not None:
+        due = calendar_days.load(session).due_date(china_date(now()), days).date
+    else:
+        due = session.scalar(select(ServiceCase.promised_due).where(ServiceCase.instance_id == instance_id))
+    return datetime.combine(due, CLOSE_OF_DAY) - CHINA if due else None
 
 
 def withdraw(

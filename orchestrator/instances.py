@@ -201,9 +201,9 @@ def persist(
 def _after_step(session, instance_id, status, rt, wf, stopped_at, before, marked, actor) -> list[dict]:
     if status == "completed":
         audit.record(session, "end", None, instance_id=instance_id)
-    tasks = _sync_tasks(session, instance_id, rt, wf, before.ready)
     if marked and rt.catalog:
-        cases.apply(session, instance_id, marked, actor)
+        cases.apply(session, instance_id, marked, actor)  # first: new steps are due by the moved deadlines
+    tasks = _sync_tasks(session, instance_id, rt, wf, before.ready)
     if rt.specs.has_timers:
         _sync_timer_job(session, instance_id, status, wf)
     if rt.specs.has_messages:
@@ -234,6 +234,7 @@ def _sync_tasks(session, instance_id, rt, wf, ready_before: frozenset[str]) -> l
             continue
         form_key, ui_key = engine.task_form(task)
         lane = task.task_spec.lane
+        group = rt.group_of(lane)
         rows.append(
             {
                 "instance_id": instance_id,
@@ -241,7 +242,8 @@ def _sync_tasks(session, instance_id, rt, wf, ready_before: frozenset[str]) -> l
                 "name": task.task_spec.bpmn_id or task.task_spec.name,
                 "title": task.task_spec.bpmn_name,
                 "lane": lane,
-                "candidate_group": rt.group_of(lane),
+                "candidate_group": group,
+                "due_at": cases.step_due(session, instance_id, group, rt.catalog) if rt.catalog else None,
                 "assignee": None,
                 "state": "open",
                 "form_key": form_key,
@@ -296,7 +298,9 @@ def _sync_subscriptions(session, instance_id, status, wf) -> None:
 def task_summary(t) -> dict:
     """The public shape of a task, from an ORM row, a Core row or a dict."""
     get = t.get if isinstance(t, dict) else (lambda k: getattr(t, k))
+    due = get("due_at")
     return {
+        "due_at": due.isoformat() if due else None,
         "id": get("id"),
         "name": get("name"),
         "title": get("title"),

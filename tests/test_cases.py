@@ -8,6 +8,7 @@ import pytest
 from conftest import BPMN_DIR
 
 from orchestrator import clock
+from orchestrator.config import REPO_ROOT
 from orchestrator.errors import Conflict, InvalidInput
 
 UNIT = BPMN_DIR / "case_lifecycle"
@@ -139,3 +140,25 @@ def test_documents_carry_the_case_and_escape_what_applicants_typed(h, tmp_path):
     assert "<script>alert(1)</script>王" in text
     with pytest.raises(InvalidInput, match="document must be one of"):
         h.ow.document(number, "certificate")
+
+
+def test_steps_are_due_by_the_case_or_their_departments_limit(h):
+    with clock.travel(at("2026-09-28 09:00")):
+        number = h.ow.start("case_lifecycle", APPLICANT)["case_number"]
+        out = do(h, number, "Task_receive", {"complete": True})
+    assert [(t["name"], t["due_at"]) for t in out["tasks"]] == [
+        ("Task_review", "2026-10-10T09:00:00")
+    ]  # 17:00 CST
+
+    h.members(clerk=["weijian", "gongan", "yibao", "renshe"])
+    h.ow.deploy(REPO_ROOT / "processes" / "newborn_one_thing", publish=True)
+    with clock.travel(at("2026-09-28 09:00")):
+        started = h.ow.start("newborn_one_thing", APPLICANT)
+        out = h.ow.complete(started["tasks"][0]["id"], "clerk", {"eligible": True, "complete": True})
+    # department_days: weijian 3 → 10-08, gongan 5 and yibao 5 → 10-10 (调休 Saturday), renshe 10 → 10-16
+    assert {t["group"]: t["due_at"][:10] for t in out["tasks"]} == {
+        "weijian": "2026-10-08",
+        "gongan": "2026-10-10",
+        "yibao": "2026-10-10",
+        "renshe": "2026-10-16",
+    }
