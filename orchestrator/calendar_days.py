@@ -59,4 +59,8 @@ def set_day(
     audit.record(
         session, "calendar_set", actor, before=before, after={"day": day, "working": working, "note": note}
     )
-    return {"day": when.isoformat(), "working": working, "before": before}
+    session.flush()
+    from .cases import recompute_open  # cases depend on the calendar, not the other way round
+
+    moved = recompute_open(session, actor)
+    return {"day": when.isoformat(), "working": working, "before": before, "recomputed": moved}

@@ -194,6 +194,40 @@ def _recompute_due(session: Session, case: ServiceCase) -> None:
     case.provisional = promised.provisional or statutory.provisional
 
 
+def recompute_open(session: Session, actor: str | None = None) -> list[dict]:
+    """After a calendar edit: recompute every open accepted case's due dates (and its open steps' due
+    times); return each change, so the edit says what it moved."""
+    moved = []
+    cases = session.scalars(
+        select(ServiceCase).where(
+            ServiceCase.status_code.not_in(CLOSED), ServiceCase.accepted_at.is_not(None)
+        )
+    ).all()
+    for case in cases:
+        before = (case.promised_due, case.statutory_due)
+        _recompute_due(session, case)
+        if (case.promised_due, case.statutory_due) == before:
+            continue
+        old_step_due = datetime.combine(before[0], CLOSE_OF_DAY) - CHINA
+        session.execute(
+            update(HumanTask)
+            .where(
+                HumanTask.instance_id == case.instance_id,
+                HumanTask.state.in_(("open", "claimed")),
+                HumanTask.due_at == old_step_due,
+            )
+            .values(due_at=datetime.combine(case.promised_due, CLOSE_OF_DAY) - CHINA)
+        )
+        change = {
+            "case_number": case.case_number,
+            "promised_due": [before[0].isoformat(), case.promised_due.isoformat()],
+            "statutory_due": [before[1].isoformat(), case.statutory_due.isoformat()],
+        }
+        audit.record(session, "case_due_moved", actor, instance_id=case.instance_id, after=change)
+        moved.append(change)
+    return moved
+
+
 def step_due(session: Session, instance_id: int, group: str | None, entry: dict) -> datetime | None:
     """When a new step of a case is due (17:00 Beijing): its department's own limit from today for a 联办
     item (`limits.department_days`), else the case's promised due date once accepted."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from orchestrator import definitions
+from orchestrator import deadlines, definitions
 from orchestrator.config import REPO_ROOT, Settings
 from orchestrator.service import OneWindow
 
@@ -48,6 +49,11 @@ def pg_url():
     admin.dispose()
 
 
+@functools.cache
+def _package_days() -> dict:
+    return deadlines.package_days()
+
+
 def _truncate(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -57,8 +63,18 @@ def _truncate(url: str) -> None:
             if r[0] not in KEEP_TABLES
         ]
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        # Tests edit only days the seed does not cover, so dropping admin rows restores the seed.
+        # Restore the seeded calendar: drop admin edits, put back the package's days they replaced.
         conn.execute(text("DELETE FROM calendar_day WHERE source = 'admin'"))
+        present = set(conn.execute(text("SELECT day FROM calendar_day")).scalars())
+        missing = [{"day": d, "working": w} for d, w in _package_days().items() if d not in present]
+        if missing:
+            conn.execute(
+                text(
+                    "INSERT INTO calendar_day (day, working, source, changed_at) "
+                    "VALUES (:day, :working, 'package', now())"
+                ),
+                missing,
+            )
     engine.dispose()
 
 

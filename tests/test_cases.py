@@ -162,3 +162,25 @@ def test_steps_are_due_by_the_case_or_their_departments_limit(h):
         "yibao": "2026-10-10",
         "renshe": "2026-10-16",
     }
+
+
+def test_a_calendar_edit_recomputes_open_cases_and_says_so(h):
+    with clock.travel(at("2026-09-28 09:00")):
+        number = h.ow.start("case_lifecycle", APPLICANT)["case_number"]
+        review = do(h, number, "Task_receive", {"complete": True})["tasks"][0]
+        closed = h.ow.start("case_lifecycle", APPLICANT)["case_number"]
+        h.ow.withdraw(closed, "王小明")
+    assert h.ow.case(number)["promised_due"] == "2026-10-10"
+    changed = h.ow.calendar_set("2026-10-09", "rest", note="临时调休", actor="admin")
+    assert changed["recomputed"] == [
+        {
+            "case_number": number,
+            "promised_due": ["2026-10-10", "2026-10-12"],
+            "statutory_due": ["2026-10-30", "2026-11-02"],
+        }
+    ]
+    assert h.ow.case(number)["promised_due"] == "2026-10-12"
+    assert h.ow.tasks("clerk")[0]["id"] == review["id"]
+    assert h.ow.tasks("clerk")[0]["due_at"] == "2026-10-12T09:00:00"  # the open step moved too
+    history = [e["action"] for e in h.ow.instance(h.ow.case(number)["instance"])["history"]]
+    assert "case_due_moved" in history

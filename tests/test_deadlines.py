@@ -34,7 +34,7 @@ def test_admin_enters_a_new_years_schedule(harness):
     before = harness.ow.calendar_due("2027-01-29", 1)
     assert before == {"due": "2027-02-01", "provisional": True}
     changed = harness.ow.calendar_set("2027-02-01", "rest", note="春节", actor="admin")
-    assert changed == {"day": "2027-02-01", "working": False, "before": None}
+    assert changed == {"day": "2027-02-01", "working": False, "before": None, "recomputed": []}
     for day, kind in (
         ("2027-01-29", "work"),
         ("2027-01-30", "rest"),
