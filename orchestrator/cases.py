@@ -108,13 +108,42 @@ def _parties(catalog: dict, data: dict) -> tuple[dict, dict | None, str]:
     return {k: v for k, v in applicant.items() if isinstance(v, str | int)}, proxy, channel
 
 
-def apply(session: Session, instance_id: int, milestones: list[engine.Milestone], actor: str | None) -> None:
+def apply(
+    session: Session, instance_id: int, milestones: list[engine.Milestone], entry: dict, actor: str | None
+) -> None:
     """Move the case through the status codes its diagram marked in this step."""
     case = session.scalars(select(ServiceCase).where(ServiceCase.instance_id == instance_id)).first()
     if case is None:
         return
     for m in milestones:  # status codes were checked at deploy time
+        if m.status == 3 and case.accepted_at is None:
+            case.tolerated = _check_materials(entry, m.data) or None
+        if m.status == 11 and case.tolerated:
+            m = engine.Milestone(12, m.pause, m.data, m.node)  # approved while 容缺 materials are still owed
         _move(session, case, m.status, m, actor)
+
+
+def _check_materials(entry: dict, data: dict) -> list[str]:
+    """At acceptance, when the step lists `materials_received`: every 必要 material must be there; a
+    missing 容缺后补 material is accepted (容缺受理) and returned. Anything else is refused, nothing stored."""
+    received = data.get("materials_received")
+    if received is None:
+        return []
+    if not isinstance(received, list):
+        raise InvalidInput(
+            Problem("materials_received must be a list of material names", field="materials_received")
+        )
+    materials = entry.get("materials") or []
+    missing = [m["name"] for m in materials if m["necessity"] == "必要" and m["name"] not in received]
+    if missing:
+        raise InvalidInput(
+            Problem(
+                f"cannot accept: required materials missing ({'、'.join(missing)}); list them in a 一次性告知 (补正) "
+                f"instead",
+                field="materials_received",
+            )
+        )
+    return [m["name"] for m in materials if m["necessity"] == "容缺后补" and m["name"] not in received]
 
 
 def _move(
@@ -305,6 +334,7 @@ def details(session: Session, number: str) -> dict:
         "statutory_due": iso(case.statutory_due),
         "provisional": case.provisional,
         "closed_at": iso(case.closed_at),
+        "tolerated": case.tolerated or [],
         "result": case.result,
         "paused": [
             {

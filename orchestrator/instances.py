@@ -202,7 +202,9 @@ def _after_step(session, instance_id, status, rt, wf, stopped_at, before, marked
     if status == "completed":
         audit.record(session, "end", None, instance_id=instance_id)
     if marked and rt.catalog:
-        cases.apply(session, instance_id, marked, actor)  # first: new steps are due by the moved deadlines
+        cases.apply(
+            session, instance_id, marked, rt.catalog, actor
+        )  # first: new steps are due by the moved deadlines
     tasks = _sync_tasks(session, instance_id, rt, wf, before.ready)
     if rt.specs.has_timers:
         _sync_timer_job(session, instance_id, status, wf)

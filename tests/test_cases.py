@@ -184,3 +184,28 @@ def test_a_calendar_edit_recomputes_open_cases_and_says_so(h):
     assert h.ow.tasks("clerk")[0]["due_at"] == "2026-10-12T09:00:00"  # the open step moved too
     history = [e["action"] for e in h.ow.instance(h.ow.case(number)["instance"])["history"]]
     assert "case_due_moved" in history
+
+
+def test_missing_required_material_cannot_be_accepted_but_tolerated_ones_can(h):
+    number = h.ow.start("case_lifecycle", APPLICANT)["case_number"]
+    before = h.row_counts()
+    with pytest.raises(InvalidInput, match="required materials missing \\(身份证明\\)"):
+        do(h, number, "Task_receive", {"complete": True, "materials_received": ["申请书"]})
+    assert h.row_counts() == before and h.ow.case(number)["status_code"] == 1  # nothing applied
+    do(h, number, "Task_receive", {"complete": True, "materials_received": ["申请书", "身份证明"]})
+    case = h.ow.case(number)
+    assert (case["status_code"], case["tolerated"]) == (3, ["场地证明"])  # 容缺受理
+    do(h, number, "Task_review", {"hearing": False})
+    do(h, number, "Task_decide", {"approved": True})
+    assert h.ow.case(number)["status"] == "办结(容缺通过)"
+
+    complete = h.ow.start("case_lifecycle", APPLICANT)["case_number"]
+    do(
+        h,
+        complete,
+        "Task_receive",
+        {"complete": True, "materials_received": ["申请书", "身份证明", "场地证明"]},
+    )
+    do(h, complete, "Task_review", {"hearing": False})
+    do(h, complete, "Task_decide", {"approved": True})
+    assert h.ow.case(complete)["status_code"] == 11

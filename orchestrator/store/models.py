@@ -193,6 +193,7 @@ class ServiceCase(Base):
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime())
     result: Mapped[dict | None] = mapped_column(JSON)
+    tolerated: Mapped[list | None] = mapped_column(JSON)  # 容缺受理: materials owed after acceptance
 
 
 class CasePause(Base):
