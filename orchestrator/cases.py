@@ -45,6 +45,19 @@ def china_date(at: datetime) -> date:
     return (at + CHINA).date()
 
 
+def item_facts(entry: dict) -> dict:
+    """What a service item's diagram may read as `item[...]` (e.g. a 补正 timer of
+    `"P" + str(item["supplement_days"]) + "D"`), so an admin changes it in item.yaml, not in the diagram."""
+    limits = entry["limits"]
+    return {
+        "code": entry["code"],
+        "name": entry["name"],
+        "promised_days": limits["promised_days"],
+        "statutory_days": limits["statutory_days"],
+        "supplement_days": limits["supplement_days"],
+    }
+
+
 def open_case(
     session: Session, instance_id: int, catalog: dict, data: dict, actor: str | None
 ) -> ServiceCase:

@@ -81,6 +81,8 @@ def start_waiting_for_timer(session: Session, d: ProcessDefinition, actor: str |
 
 def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict], str | None]:
     rt = definitions.runtime(session, d.id, d.checksum)
+    if rt.catalog:
+        data = {**data, "item": cases.item_facts(rt.catalog)}
 
     def fresh() -> BpmnWorkflow:
         wf = engine.new_workflow(rt.specs)

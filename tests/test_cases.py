@@ -209,3 +209,26 @@ def test_missing_required_material_cannot_be_accepted_but_tolerated_ones_can(h):
     do(h, complete, "Task_review", {"hearing": False})
     do(h, complete, "Task_decide", {"approved": True})
     assert h.ow.case(complete)["status_code"] == 11
+
+
+def test_the_supplement_period_comes_from_the_catalog(h, tmp_path):
+    import shutil
+
+    unit = tmp_path / "case_lifecycle"
+    shutil.copytree(UNIT, unit)
+    item = unit / "item.yaml"
+    item.write_text(
+        item.read_text(encoding="utf-8").replace(
+            "limits: {statutory_days: 20, promised_days: 5}",
+            "limits: {statutory_days: 20, promised_days: 5, supplement_days: 10}",
+        ),
+        encoding="utf-8",
+    )
+    assert h.ow.deploy(unit, publish=True)[0]["version"] == 2
+    with clock.travel(at("2026-09-21 09:00")):
+        number = h.ow.start("case_lifecycle", APPLICANT)["case_number"]
+        do(h, number, "Task_receive", {"complete": False})
+        do(h, number, "Task_notice", {})
+    with clock.travel(at("2026-10-01 09:01")):  # 10 calendar days later
+        h.restart().run_due_jobs()
+    assert h.ow.case(number)["status"] == "不予受理"
