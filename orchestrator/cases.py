@@ -348,6 +348,7 @@ def details(session: Session, number: str) -> dict:
         "provisional": case.provisional,
         "closed_at": iso(case.closed_at),
         "tolerated": case.tolerated or [],
+        "warnings": _warnings(session, case),
         "result": case.result,
         "paused": [
             {
@@ -430,3 +431,9 @@ def _last_opinion(session: Session, case: ServiceCase) -> list[str]:
         .limit(1)
     ).first()
     return [opinion] if opinion else []
+
+
+def _warnings(session: Session, case: ServiceCase) -> list[dict]:
+    from .supervision import warnings
+
+    return warnings(session, case.case_number)

@@ -21,6 +21,7 @@ BAD = (4, 5)
 DELIVERED = (11, 12, 13)
 WINDOW_CHANNELS = ("窗口", "自助机")
 RECTIFICATION = "evaluation_rectification"
+RECTIFY_DAYS = 15  # working days to verify, rectify and answer a 差评 (configurable per item)
 
 
 def evaluate(
@@ -74,7 +75,10 @@ def evaluate(
         once = "this visit" if channel in WINDOW_CHANNELS else "this case (一事一评)"
         raise Conflict(f"case {number} was already evaluated for {once}") from None
     if level in BAD:
-        row.rectification_instance = _rectify(session, case.case_number, department, level, comment, actor)
+        days = (definition.catalog or {}).get("supervision", {}).get("rectify_days", RECTIFY_DAYS)
+        row.rectification_instance = _rectify(
+            session, case.case_number, department, level, comment, days, actor
+        )
     audit.record(
         session,
         "evaluate",
@@ -85,13 +89,19 @@ def evaluate(
     return summary(row, number)
 
 
-def _rectify(session, number, department, level, comment, actor) -> int:
+def _rectify(session, number, department, level, comment, days, actor) -> int:
     """差评 → the department's rectification process (核实整改 in 15 working days, 回访, 申诉复核)."""
     try:
         started = instances.start(
             session,
             RECTIFICATION,
-            {"case_number": number, "department": department, "level": level, "comment": comment or ""},
+            {
+                "case_number": number,
+                "department": department,
+                "level": level,
+                "comment": comment or "",
+                "rectify_days": days,
+            },
             actor=actor,
         )
     except NotFound:

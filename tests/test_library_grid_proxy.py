@@ -420,6 +420,7 @@ BAD_REVIEW = {
     "case_number": "YWHBA-0001-20260924-000001",
     "level": 5,  # national code 5 = 非常不满意
     "comment": "窗口人员态度冷淡，材料要求说了三次才说清",
+    "rectify_days": 15,  # the item's supervision.rectify_days, as evaluations pass it
 }
 RECTIFIED = {
     "verified": "经调取窗口录像，情况属实",

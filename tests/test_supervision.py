@@ -28,6 +28,7 @@ def test_reminder_yellow_and_red_each_once(harness):
     assert sweep(h, "2026-10-10 10:00") == [("yellow", "黄牌")]  # 5 used, 0 left
     assert sweep(h, "2026-10-12 10:00") == [("red", "红牌")]  # past due
     assert sweep(h, "2026-10-13 10:00") == []
+    assert [w["level"] for w in h.ow.case(number)["warnings"]] == ["reminder", "yellow", "red"]
     listed = h.ow.warnings(number)
     assert [(w["level"], w["rule"], w["department"]) for w in listed] == [
         ("reminder", "case", "minzheng"),
