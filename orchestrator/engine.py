@@ -245,10 +245,11 @@ class Snapshot:
     completed: frozenset[str]
 
 
-def snapshot(wf: BpmnWorkflow, completing: str | None = None) -> Snapshot:
-    """Taken before a step; `completing` is the human task the step itself completes."""
+def snapshot(wf: BpmnWorkflow, completing: str | None = None, *, marks: bool = True) -> Snapshot:
+    """Taken before a step; `completing` is the human task the step itself completes. Without `marks`
+    (a process that is no service item) completed tasks are not listed: no case will read them."""
     ready = ready_ids(wf) - {completing}
-    completed = {str(t.id) for t in wf.get_tasks(state=TaskState.COMPLETED)}
+    completed = {str(t.id) for t in wf.get_tasks(state=TaskState.COMPLETED)} if marks else set()
     return Snapshot(frozenset(ready), frozenset(completed))
 
 

@@ -92,7 +92,7 @@ def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict],
 
     wf, stopped_at = advance(fresh(), redo=fresh)
     status = "completed" if wf.completed else "running"
-    marked = engine.milestones(wf, NOTHING)
+    marked = engine.milestones(wf, NOTHING) if rt.catalog else []
     at = now()
     try:
         with session.begin_nested():
@@ -186,7 +186,8 @@ def persist(
     all that is written — no read-back as history grows.
     """
     status = "completed" if wf.completed else inst.status
-    marked = engine.milestones(wf, before)  # before dump() prunes the finished tasks
+    # before dump() prunes the finished tasks; only a service item's case reads them
+    marked = engine.milestones(wf, before) if inst.rt.catalog else []
     values = {"state": engine.dump(wf), "version": inst.version + 1, "status": status}
     if status == "completed" and inst.status != "completed":
         values["ended_at"] = now()
@@ -324,7 +325,7 @@ def step_job(
     if inst.status != "running":
         return
     wf = engine.load(inst.state, inst.rt.specs)
-    before = engine.snapshot(wf)
+    before = engine.snapshot(wf, marks=bool(inst.rt.catalog))
     if fire_timers:
         engine.fire_timers(wf)
     wf, stopped_at = advance(wf, released=released)
@@ -352,7 +353,7 @@ def send_message(
         )
     inst = lock(session, instance_ids[0])
     wf = engine.load(inst.state, inst.rt.specs)
-    before = engine.snapshot(wf)
+    before = engine.snapshot(wf, marks=bool(inst.rt.catalog))
 
     def caught() -> BpmnWorkflow:
         again = engine.load(inst.state, inst.rt.specs)

@@ -138,7 +138,7 @@ def complete(
     spiff_task = engine.find_task(wf, task.spiff_task_id)
     if spiff_task is None or not engine.is_ready_human(spiff_task):
         raise Conflict(f"task {task_id} is no longer open in its process")
-    start = engine.snapshot(wf, completing=task.spiff_task_id)
+    start = engine.snapshot(wf, completing=task.spiff_task_id, marks=bool(inst.rt.catalog))
     before = {k: spiff_task.data.get(k) for k in data}
     spiff_task.data.update(data)
     spiff_task.run()
