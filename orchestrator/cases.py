@@ -391,7 +391,9 @@ def document(session: Session, number: str, kind: str) -> tuple[str, bytes, str]
     data = instances.data_of(session, instance, definition)
     missing = data.get("missing") if isinstance(data.get("missing"), list) else []
     materials = [m["name"] for m in entry.get("materials", [])]
-    reasons = data.get("reasons") or data.get("reason") or _last_opinion(session, case)
+    reasons = (
+        data.get("reasons") or data.get("refuse_reason") or data.get("reason") or _last_opinion(session, case)
+    )
     context = {
         "case_number": case.case_number,
         "item_name": case.item_name,
