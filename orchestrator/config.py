@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -17,10 +17,6 @@ class Settings:
     forms_dir: Path = REPO_ROOT / "forms"
     processes_dir: Path = REPO_ROOT / "processes"
     max_upload_bytes: int = 5 * 1024 * 1024
-    job_max_attempts: int = 3
-    job_lock_seconds: int = 300
-    expression_time_limit: float = 1.0
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -32,5 +28,4 @@ class Settings:
             data_dir=Path(env.get("ONEWINDOW_DATA_DIR") or REPO_ROOT / "var" / "data"),
             forms_dir=Path(env.get("ONEWINDOW_FORMS_DIR") or REPO_ROOT / "forms"),
             max_upload_bytes=int(env.get("ONEWINDOW_MAX_DEPLOY_BYTES") or 5 * 1024 * 1024),
-            job_max_attempts=int(env.get("ONEWINDOW_JOB_MAX_ATTEMPTS") or 3),
         )
