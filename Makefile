@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench lint install assets clean
 
 $(BIN)/python:
 	$(shell command -v $(PY) || echo python3) -m venv $(VENV)
@@ -16,7 +16,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-demo: install
+# bpmn-js from npm (package-lock.json) into admin/static/vendor/; a no-op when already done.
+assets:
+	bash tools/assets.sh
+
+demo: install assets
 	$(BIN)/onewindow db upgrade
 	$(BIN)/onewindow demo
 	@echo
@@ -27,7 +31,7 @@ demo: install
 	@echo "  onewindow tasks --as frontdesk        # then: onewindow complete ID --as frontdesk --data '{...}'"
 	@echo "  onewindow worker                      # runs timers and continuations"
 
-test: install
+test: install assets
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 bench: install

@@ -60,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="user")
     p.add_argument("--group")
     p.add_argument("--state", choices=["open", "claimed", "completed", "cancelled"])
+    p.add_argument("--view", choices=["todo", "mine", "group", "done", "started"])
+    p.add_argument("--item", help="only this process key")
     p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--offset", type=int, default=0)
 
     for name in ("claim", "unclaim"):
         p = cmd(name, f"{name} a group task")
@@ -130,9 +133,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["add", "member"])
     p.add_argument("first", help="group code (add) or username (member)")
     p.add_argument("second", help="display name (add) or group code (member)")
+    p.add_argument("--org", help="member: the org unit (code) whose subtree the member works in")
 
-    cmd("demo", "load the demo users' groups and publish every process in processes/")
+    p = cmd("org", "org units 区县 → 镇街 → 村社 → 网格: `org add CODE NAME LEVEL [--parent P]`, `org list`")
+    p.add_argument("action", choices=["add", "list"])
+    p.add_argument("code", nargs="?")
+    p.add_argument("name", nargs="?")
+    p.add_argument("level", nargs="?")
+    p.add_argument("--parent")
+
+    for name, what in (
+        ("reject", "驳回: complete a task on its reject path, with a reason"),
+        ("send-back", "退回: send a task back to the previous step, with a reason"),
+        ("supplement", "补正: return to the applicant (the diagram's 补正 path), with a reason"),
+    ):
+        p = cmd(name, what)
+        p.add_argument("task", type=int)
+        p.add_argument("--as", dest="user", required=True)
+        p.add_argument("--reason", required=True)
+    p = cmd("transfer", "转办: hand a task to a colleague of its group")
+    p.add_argument("task", type=int)
+    p.add_argument("to")
+    p.add_argument("--as", dest="user", required=True)
+    p.add_argument("--note")
+    for name, what in (
+        ("comment", "评论: a note on the task's case"),
+        ("urge", "催办: remind the task's holder"),
+    ):
+        p = cmd(name, what)
+        p.add_argument("task", type=int)
+        p.add_argument("--as", dest="user", required=True)
+        p.add_argument("--text", required=name == "comment")
+
+    cmd("demo", "load the demo org, users and groups, and publish every process in processes/")
+
+    p = cmd("serve", "the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+
+    p = cmd("user", "web accounts: `user add NAME --role ROLE --password P`")
+    p.add_argument("action", choices=["add"])
+    p.add_argument("username")
+    p.add_argument("--role", required=True, help="Admin, Analyst, FrontDesk, BackOffice, Supervisor or Grid")
+    p.add_argument("--password", required=True)
+    p.add_argument("--name")
     return parser
+
+
+def _web(name: str):
+    """The web app's command (an `onewindow.web` entry point): orchestrator itself knows no web."""
+    from importlib.metadata import entry_points
+
+    found = [e for e in entry_points(group="onewindow.web") if e.name == name]
+    return found[0].load() if found else None
 
 
 def run(args: argparse.Namespace, settings: Settings):
@@ -156,7 +209,35 @@ def run(args: argparse.Namespace, settings: Settings):
         if c == "start":
             return ow.start(args.key, _data(args.data), business_key=args.business_key, actor=args.user)
         if c == "tasks":
-            return ow.tasks(args.user, group=args.group, state=args.state, limit=args.limit)
+            return ow.tasks(
+                args.user,
+                view=args.view,
+                group=args.group,
+                state=args.state,
+                item=args.item,
+                limit=args.limit,
+                offset=args.offset,
+            )
+        if c == "reject":
+            return ow.reject(args.task, args.user, args.reason)
+        if c == "send-back":
+            return ow.send_back(args.task, args.user, args.reason)
+        if c == "supplement":
+            return ow.supplement(args.task, args.user, args.reason)
+        if c == "transfer":
+            return ow.transfer(args.task, args.user, args.to, args.note)
+        if c == "comment":
+            return ow.comment(args.task, args.user, args.text)
+        if c == "urge":
+            return ow.urge(args.task, args.user, args.text)
+        if c == "org":
+            if args.action == "list":
+                return ow.org_units()
+            if not (args.code and args.name and args.level):
+                raise InvalidInput(Problem("org add CODE NAME LEVEL [--parent P]", field="code"))
+            return ow.add_org_unit(
+                args.code, args.name, args.level, args.parent, actor=getattr(args, "user", None)
+            )
         if c == "claim":
             return ow.claim(args.task, args.user)
         if c == "unclaim":
@@ -220,11 +301,24 @@ def run(args: argparse.Namespace, settings: Settings):
             if args.action == "add":
                 ow.add_group(args.first, args.second)
             else:
-                ow.add_member(args.first, args.second)
+                ow.add_member(args.first, args.second, args.org)
             return {"ok": True}
         if c == "demo":
             ow.upgrade()
-            return ow.load_demo()
+            deployed = ow.load_demo()
+            accounts = _web("demo_accounts")
+            return {"deployed": deployed, "accounts": accounts(settings) if accounts else []}
+        if c == "serve":
+            serve = _web("serve")
+            if serve is None:
+                raise InvalidInput(Problem("the web app (package admin) is not installed"))
+            serve(settings, args.host, args.port)
+            return None
+        if c == "user":
+            add_user = _web("add_user")
+            if add_user is None:
+                raise InvalidInput(Problem("the web app (package admin) is not installed"))
+            return add_user(settings, args.username, args.role, args.password, name=args.name)
         raise AssertionError(c)
     finally:
         ow.close()

@@ -17,6 +17,7 @@ class Settings:
     forms_dir: Path = REPO_ROOT / "forms"
     processes_dir: Path = REPO_ROOT / "processes"
     max_upload_bytes: int = 5 * 1024 * 1024
+    max_material_bytes: int = 10 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -28,4 +29,5 @@ class Settings:
             data_dir=Path(env.get("ONEWINDOW_DATA_DIR") or REPO_ROOT / "var" / "data"),
             forms_dir=Path(env.get("ONEWINDOW_FORMS_DIR") or REPO_ROOT / "forms"),
             max_upload_bytes=int(env.get("ONEWINDOW_MAX_DEPLOY_BYTES") or 5 * 1024 * 1024),
+            max_material_bytes=int(env.get("ONEWINDOW_MAX_MATERIAL_BYTES") or 10 * 1024 * 1024),
         )

@@ -75,7 +75,8 @@ class _CompactTaskConverter(TaskConverter):
 
 
 def prune_history(wf: BpmnWorkflow) -> int:
-    """Drop finished tasks above the point where all unfinished work branches off.
+    """Drop finished tasks above the point where all unfinished work branches off, keeping the latest
+    finished user task on the way there (and its parent) so that a step can be sent back to it.
 
     SpiffWorkflow keeps every task it ever ran in the instance state, so each step would cost more as
     history grows. Nothing it still needs lives above that point (joins, boundary events and inherited
@@ -89,11 +90,15 @@ def prune_history(wf: BpmnWorkflow) -> int:
     if total == 0:
         return 0
     root = wf.task_tree
+    anchor = None  # the parent of the latest finished user task: 退回 (send back) resets to that task
     while True:
         heavy = [c for c in root.children if unfinished_below[c.id] == total]
         if len(heavy) != 1 or not heavy[0].has_state(TaskState.FINISHED_MASK):
             break
+        if heavy[0].task_spec.manual:
+            anchor = root
         root = heavy[0]
+    root = anchor or root
     if root is wf.task_tree:
         return 0
     keep = {t.id for t in _preorder(root)}

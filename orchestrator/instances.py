@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, cases, definitions, engine, jobs, sandbox
+from . import audit, cases, definitions, engine, groups, jobs, orgs, sandbox
 from .clock import now
 from .errors import Conflict, InvalidInput, NotFound, Problem
 from .store.models import AuditEvent, HumanTask, MessageSubscription, ProcessDefinition, ProcessInstance
@@ -42,6 +42,7 @@ class Locked:
     version: int
     status: str
     rt: definitions.Runtime
+    org_path: str = "/"
 
 
 def start(
@@ -51,7 +52,10 @@ def start(
     *,
     business_key: str | None = None,
     actor: str | None = None,
+    org: str | None = None,
 ) -> dict:
+    """Start the newest published version. The case belongs to org unit `org` (a code), by default to
+    where the starting user works."""
     data = {} if data is None else data
     if not isinstance(data, dict):
         raise InvalidInput(Problem("start data must be a JSON object", field="data"))
@@ -64,7 +68,8 @@ def start(
         )
     ):
         raise Conflict(f"an instance of '{key}' with business key '{business_key}' already exists")
-    instance_id, status, tasks, case_number = _start(session, d, data, business_key, actor)
+    org_path = orgs.path_of(session, org) if org else groups.home_path(session, actor)
+    instance_id, status, tasks, case_number = _start(session, d, data, business_key, actor, org_path)
     return {
         "instance": instance_id,
         "case_number": case_number,
@@ -79,7 +84,7 @@ def start_waiting_for_timer(session: Session, d: ProcessDefinition, actor: str |
     return _start(session, d, {}, None, actor)[0]
 
 
-def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict], str | None]:
+def _start(session, d, data, business_key, actor, org_path="/") -> tuple[int, str, list[dict], str | None]:
     rt = definitions.runtime(session, d.id, d.checksum)
     if rt.catalog:
         data = {**data, "item": cases.item_facts(rt.catalog)}
@@ -109,6 +114,7 @@ def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict],
                         version=1,
                         started_by=actor,
                         started_at=at,
+                        org_path=org_path,
                         ended_at=at if status == "completed" else None,
                     )
                     .returning(INSTANCES.c.id)
@@ -121,7 +127,7 @@ def _start(session, d, data, business_key, actor) -> tuple[int, str, list[dict],
         ) from None
     audit.record(session, "start", actor, instance_id=instance_id, definition_id=d.id, after=data or None)
     case = cases.open_case(session, instance_id, rt.catalog, data, actor) if rt.catalog else None
-    tasks = _after_step(session, instance_id, status, rt, wf, stopped_at, NOTHING, marked, actor)
+    tasks = _after_step(session, instance_id, status, rt, wf, stopped_at, NOTHING, marked, actor, org_path)
     return instance_id, status, tasks, case.case_number if case else None
 
 
@@ -153,6 +159,7 @@ def lock(session: Session, instance_id: int) -> Locked:
                 INSTANCES.c.version,
                 INSTANCES.c.status,
                 INSTANCES.c.definition_id,
+                INSTANCES.c.org_path,
                 ProcessDefinition.checksum,
             )
             .join(ProcessDefinition, ProcessDefinition.id == INSTANCES.c.definition_id)
@@ -169,6 +176,7 @@ def lock(session: Session, instance_id: int) -> Locked:
         found.version,
         found.status,
         definitions.runtime(session, found.definition_id, found.checksum),
+        found.org_path,
     )
 
 
@@ -198,17 +206,21 @@ def persist(
         raise Conflict(
             f"instance {inst.id} was changed by someone else at the same time; nothing was applied"
         )
-    return _after_step(session, inst.id, status, inst.rt, wf, stopped_at, before, marked, actor)
+    return _after_step(
+        session, inst.id, status, inst.rt, wf, stopped_at, before, marked, actor, inst.org_path
+    )
 
 
-def _after_step(session, instance_id, status, rt, wf, stopped_at, before, marked, actor) -> list[dict]:
+def _after_step(
+    session, instance_id, status, rt, wf, stopped_at, before, marked, actor, org_path="/"
+) -> list[dict]:
     if status == "completed":
         audit.record(session, "end", None, instance_id=instance_id)
     if marked and rt.catalog:
         cases.apply(
             session, instance_id, marked, rt.catalog, actor
         )  # first: new steps are due by the moved deadlines
-    tasks = _sync_tasks(session, instance_id, rt, wf, before.ready)
+    tasks = _sync_tasks(session, instance_id, rt, wf, before.ready, org_path)
     if rt.specs.has_timers:
         _sync_timer_job(session, instance_id, status, wf)
     if rt.specs.has_messages:
@@ -219,7 +231,7 @@ def _after_step(session, instance_id, status, rt, wf, stopped_at, before, marked
     return tasks
 
 
-def _sync_tasks(session, instance_id, rt, wf, ready_before: frozenset[str]) -> list[dict]:
+def _sync_tasks(session, instance_id, rt, wf, ready_before: frozenset[str], org_path: str) -> list[dict]:
     ready = {str(t.id): t for t in engine.ready_human_tasks(wf)}
     gone = ready_before - ready.keys()
     if gone:
@@ -255,6 +267,7 @@ def _sync_tasks(session, instance_id, rt, wf, ready_before: frozenset[str]) -> l
                 "ui_form_key": ui_key,
                 "priority": 50,
                 "created_at": now(),
+                "org_path": org_path,
             }
         )
     if not rows:

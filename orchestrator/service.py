@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from . import (
+    attachments,
     calendar_days,
     cases,
     definitions,
@@ -17,24 +18,37 @@ from . import (
     groups,
     instances,
     jobs,
+    orgs,
     supervision,
     tasks,
     units,
 )
 from .config import Settings
+from .errors import NotAllowed
 from .store import migrate
 from .store.db import Store
 
 T = TypeVar("T")
 
-# Demo accounts (contract.md) and their groups; in a small hall the front desk also hands out results.
+# Demo org (contract.md): one district, two towns, two villages each, a grid in the first village.
+DEMO_ORG = [
+    ("shifanqu", "示范区", "区县", None),
+    ("gaoqiao", "高桥镇", "镇街", "shifanqu"),
+    ("gaoqiao-xinxing", "新星村", "村社", "gaoqiao"),
+    ("gaoqiao-qiaoxi", "桥西社区", "村社", "gaoqiao"),
+    ("gaoqiao-xinxing-1", "新星村第一网格", "网格", "gaoqiao-xinxing"),
+    ("jishigang", "集士港镇", "镇街", "shifanqu"),
+    ("jishigang-wangchun", "望春村", "村社", "jishigang"),
+    ("jishigang-shanxia", "山下庄村", "村社", "jishigang"),
+]
+# Demo accounts (contract.md): groups and where they work; the front desk also hands out results.
 DEMO_MEMBERS = {
-    "frontdesk": ["frontdesk", "delivery"],
-    "minzheng": ["minzheng"],
-    "renshe": ["renshe"],
-    "yibao": ["yibao"],
-    "grid": ["grid"],
-    "supervisor": ["command"],
+    "frontdesk": [("frontdesk", "gaoqiao"), ("delivery", "gaoqiao")],
+    "minzheng": [("minzheng", "gaoqiao")],
+    "renshe": [("renshe", "gaoqiao")],
+    "yibao": [("yibao", "gaoqiao")],
+    "grid": [("grid", "gaoqiao-xinxing-1")],
+    "supervisor": [("command", "shifanqu")],
     "analyst": [],
     "admin": [],
 }
@@ -83,12 +97,36 @@ class OneWindow:
 
     # -- instances and tasks -------------------------------------------------------------------
     def start(
-        self, key: str, data: dict | None = None, *, business_key: str | None = None, actor: str | None = None
+        self,
+        key: str,
+        data: dict | None = None,
+        *,
+        business_key: str | None = None,
+        actor: str | None = None,
+        org: str | None = None,
+        attachment_ids: list[int] | None = None,
     ) -> dict:
-        return self._tx(lambda s: instances.start(s, key, data, business_key=business_key, actor=actor))
+        def work(s: Session) -> dict:
+            started = instances.start(s, key, data, business_key=business_key, actor=actor, org=org)
+            attachments.link(s, attachment_ids or [], started["instance"])
+            return started
 
-    def instance(self, instance_id: int) -> dict:
-        return self._tx(lambda s: instances.details(s, instance_id))
+        return self._tx(work)
+
+    def instance(self, instance_id: int, user: str | None = None, *, see_all: bool = True) -> dict:
+        def work(s: Session) -> dict:
+            self._check_view(s, instance_id, user, see_all)
+            return instances.details(s, instance_id)
+
+        return self._tx(work)
+
+    @staticmethod
+    def _check_view(s: Session, instance_id: int, user: str | None, see_all: bool) -> None:
+        if user is not None and not tasks.can_view_instance(s, instance_id, user, see_all=see_all):
+            raise NotAllowed(f"instance {instance_id} is not yours to see")
+
+    def can_view(self, instance_id: int, user: str, *, see_all: bool = False) -> bool:
+        return self._tx(lambda s: tasks.can_view_instance(s, instance_id, user, see_all=see_all))
 
     def send_message(
         self, name: str, payload: dict, *, instance_id: int | None = None, actor: str | None = None
@@ -101,12 +139,73 @@ class OneWindow:
         self,
         user: str | None = None,
         *,
+        view: str | None = None,
         group: str | None = None,
         state: str | None = None,
+        item: str | None = None,
+        sort: str = "due",
         limit: int = 100,
         offset: int = 0,
     ) -> list[dict]:
-        return self._tx(lambda s: tasks.inbox(s, user, group=group, state=state, limit=limit, offset=offset))
+        return self._tx(
+            lambda s: tasks.inbox(
+                s, user, view=view, group=group, state=state, item=item, sort=sort, limit=limit, offset=offset
+            )
+        )
+
+    def task(self, task_id: int, user: str, *, see_all: bool = False) -> dict:
+        return self._tx(lambda s: tasks.get(s, task_id, user, see_all=see_all))
+
+    def reject(self, task_id: int, user: str, reason: str, data: dict | None = None) -> dict:
+        return self._tx(lambda s: tasks.reject(s, task_id, user, reason, data))
+
+    def supplement(self, task_id: int, user: str, reason: str, data: dict | None = None) -> dict:
+        return self._tx(lambda s: tasks.supplement(s, task_id, user, reason, data))
+
+    def send_back(self, task_id: int, user: str, reason: str) -> dict:
+        return self._tx(lambda s: tasks.send_back(s, task_id, user, reason))
+
+    def transfer(self, task_id: int, user: str, to_user: str, note: str | None = None) -> dict:
+        return self._tx(lambda s: tasks.transfer(s, task_id, user, to_user, note))
+
+    def comment(self, task_id: int, user: str, text: str, *, see_all: bool = False) -> dict:
+        return self._tx(lambda s: tasks.comment(s, task_id, user, text, see_all=see_all))
+
+    def urge(self, task_id: int, user: str, text: str | None = None, *, see_all: bool = False) -> dict:
+        return self._tx(lambda s: tasks.urge(s, task_id, user, text, see_all=see_all))
+
+    # -- materials -----------------------------------------------------------------------------
+    def upload(
+        self, stream, file_name: str, *, material: str | None = None, actor: str | None = None
+    ) -> dict:
+        return self._tx(
+            lambda s: attachments.save(
+                s,
+                self.settings.data_dir,
+                stream,
+                file_name,
+                material=material,
+                actor=actor,
+                max_bytes=self.settings.max_material_bytes,
+            )
+        )
+
+    def attachment(self, attachment_id: int, user: str, *, see_all: bool = False) -> tuple[dict, Path]:
+        """An upload and its file, for a user who may see its case (or who uploaded it)."""
+
+        def work(s: Session) -> tuple[dict, Path]:
+            row = attachments.get(s, attachment_id)
+            if row.instance_id is None:
+                if row.uploaded_by != user and not see_all:
+                    raise NotAllowed(f"attachment {attachment_id} is not yours to see")
+            else:
+                self._check_view(s, row.instance_id, user, see_all)
+            return attachments.summary(row), attachments.path_of(self.settings.data_dir, row)
+
+        return self._tx(work)
+
+    def attachments_of(self, instance_id: int) -> list[dict]:
+        return self._tx(lambda s: attachments.of_instance(s, instance_id))
 
     def claim(self, task_id: int, user: str) -> dict:
         return self._tx(lambda s: tasks.claim(s, task_id, user))
@@ -114,8 +213,20 @@ class OneWindow:
     def unclaim(self, task_id: int, user: str) -> dict:
         return self._tx(lambda s: tasks.unclaim(s, task_id, user))
 
-    def complete(self, task_id: int, user: str, data: dict | None = None, opinion: str | None = None) -> dict:
-        return self._tx(lambda s: tasks.complete(s, task_id, user, data, opinion))
+    def complete(
+        self,
+        task_id: int,
+        user: str,
+        data: dict | None = None,
+        opinion: str | None = None,
+        attachment_ids: list[int] | None = None,
+    ) -> dict:
+        def work(s: Session) -> dict:
+            done = tasks.complete(s, task_id, user, data, opinion)
+            attachments.link(s, attachment_ids or [], done["instance"], task_id)
+            return done
+
+        return self._tx(work)
 
     # -- jobs ----------------------------------------------------------------------------------
     def run_due_jobs(self, at: datetime | None = None) -> list[dict]:
@@ -182,14 +293,33 @@ class OneWindow:
     def add_group(self, code: str, name: str) -> None:
         self._tx(lambda s: groups.add(s, code, name))
 
-    def add_member(self, username: str, code: str) -> None:
-        self._tx(lambda s: groups.add_member(s, username, code))
+    def add_member(self, username: str, code: str, org: str | None = None, actor: str | None = None) -> None:
+        self._tx(lambda s: groups.add_member(s, username, code, actor, org))
+
+    def remove_member(self, username: str, code: str, actor: str | None = None) -> None:
+        self._tx(lambda s: groups.remove_member(s, username, code, actor))
+
+    def groups(self) -> list[dict]:
+        return self._tx(groups.listing)
+
+    def memberships(self, username: str) -> list[tuple[str, str]]:
+        return self._tx(lambda s: groups.memberships(s, username))
+
+    def add_org_unit(
+        self, code: str, name: str, level: str, parent: str | None = None, actor: str | None = None
+    ) -> dict:
+        return self._tx(lambda s: orgs.add(s, code, name, level, parent, actor))
+
+    def org_units(self) -> list[dict]:
+        return self._tx(orgs.tree)
 
     def load_demo(self) -> list[dict]:
-        """Demo users' groups and every process folder of the repository, published."""
-        for user, codes in DEMO_MEMBERS.items():
-            for code in codes:
-                self.add_member(user, code)
+        """The demo org, users' groups and every process folder of the repository, published."""
+        for code, name, level, parent in DEMO_ORG:
+            self.add_org_unit(code, name, level, parent, actor="demo")
+        for user, places in DEMO_MEMBERS.items():
+            for code, org in places:
+                self.add_member(user, code, org)
         deployed = []
         for folder in sorted(p for p in self.settings.processes_dir.iterdir() if p.is_dir()):
             deployed += self.deploy(folder, publish=True, actor="demo")

@@ -151,3 +151,6 @@ def sqlite_harness(tmp_path):
     h = _sqlite_harness(tmp_path)
     yield h
     h.ow.close()
+
+
+from webapp import any_site, browser_page, chromium, live, site  # noqa: E402,F401  (web fixtures)

@@ -31,10 +31,25 @@ class OrgGroup(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
 
+class OrgUnit(Base):
+    """A node of the administrative tree 区县 → 镇街 → 村社 → 网格. `path` ("/d/town/") makes a subtree a
+    prefix, so "within my town" is one LIKE on an indexed column."""
+
+    __tablename__ = "org_unit"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(8))  # 区县 / 镇街 / 村社 / 网格
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("org_unit.code"))
+    path: Mapped[str] = mapped_column(String(500), unique=True)
+
+
 class GroupMember(Base):
+    """A user in a group, within an org unit's subtree ("/" = everywhere)."""
+
     __tablename__ = "group_member"
     username: Mapped[str] = mapped_column(String(100), primary_key=True)
     group_code: Mapped[str] = mapped_column(ForeignKey("org_group.code"), primary_key=True)
+    org_path: Mapped[str] = mapped_column(String(500), default="/")
 
 
 class ProcessDefinition(Base):
@@ -69,8 +84,9 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(16), default="running")  # running / completed / cancelled
     state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow JSON without the spec
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    started_by: Mapped[str | None] = mapped_column(String(100))
+    started_by: Mapped[str | None] = mapped_column(String(100), index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime())
+    org_path: Mapped[str] = mapped_column(String(500), default="/")  # where the case was received
     ended_at: Mapped[datetime | None] = mapped_column(DateTime())
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -83,6 +99,7 @@ class HumanTask(Base):
         Index("ix_task_group_inbox", "candidate_group", "state", "due_at"),
         Index("ix_task_assignee_inbox", "assignee", "state", "due_at"),
         Index("ix_task_instance_state", "instance_id", "state"),
+        Index("ix_task_done_by", "completed_by", "completed_at"),
         UniqueConstraint("instance_id", "spiff_task_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -103,6 +120,24 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(100))
     opinion: Mapped[str | None] = mapped_column(Text)  # 意见
     action: Mapped[str | None] = mapped_column(String(16))  # 通过 / 不通过 / 退回 …
+    org_path: Mapped[str] = mapped_column(String(500), default="/")  # the instance's org unit
+    urged_at: Mapped[datetime | None] = mapped_column(DateTime())  # 催办: last reminder to whoever holds it
+
+
+class Attachment(Base):
+    """An uploaded material: stored once by checksum under the data folder, linked to its case."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    material: Mapped[str | None] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str | None] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime())
 
 
 class AuditEvent(Base):

@@ -1,0 +1,135 @@
+"""Uploaded materials (附件): size-limited, type-checked by content, stored once by sha256 under the data
+folder, and linked to their case."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .clock import now
+from .errors import InvalidInput, NotFound, Problem
+from .store.models import Attachment
+
+MAX_BYTES = 10 * 1024 * 1024
+CHUNK = 64 * 1024
+# extension → (content type, magic bytes at the start of the file)
+TYPES = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".ofd": ("application/ofd", (b"PK\x03\x04",)),  # 版式文件 (GB/T 33190), a zip container
+}
+
+
+def save(
+    session: Session,
+    data_dir: Path,
+    stream: BinaryIO,
+    file_name: str,
+    *,
+    material: str | None = None,
+    actor: str | None = None,
+    max_bytes: int = MAX_BYTES,
+    field: str = "file",
+) -> dict:
+    """Check and store one upload; nothing is kept when it is refused."""
+    name = Path(file_name or "").name.strip()
+    ext = Path(name).suffix.lower()
+    if not name or len(name) > 255:
+        raise InvalidInput(Problem("a file needs a name of at most 255 characters", field=field))
+    if ext not in TYPES:
+        allowed = " ".join(sorted(TYPES))
+        raise InvalidInput(Problem(f"{name}: file type not allowed (allowed: {allowed})", field=field))
+    folder = Path(data_dir) / "attachments"
+    folder.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
+        try:
+            head = b""
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise InvalidInput(
+                        Problem(
+                            f"{name}: larger than the limit of {max_bytes // (1024 * 1024)} MB", field=field
+                        )
+                    )
+                if len(head) < 16:
+                    head += chunk[:16]
+                digest.update(chunk)
+                tmp.write(chunk)
+            if size == 0:
+                raise InvalidInput(Problem(f"{name}: the file is empty", field=field))
+            content_type, magics = TYPES[ext]
+            if not any(head.startswith(m) for m in magics):
+                raise InvalidInput(Problem(f"{name}: the content is not a {ext[1:]} file", field=field))
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
+    sha = digest.hexdigest()
+    target = folder / sha[:2] / sha
+    target.parent.mkdir(exist_ok=True)
+    os.replace(tmp.name, target)
+    row = Attachment(
+        material=material,
+        file_name=name,
+        content_type=content_type,
+        size=size,
+        sha256=sha,
+        uploaded_by=actor,
+        uploaded_at=now(),
+    )
+    session.add(row)
+    session.flush()
+    return summary(row)
+
+
+def link(session: Session, ids: list[int], instance_id: int, task_id: int | None = None) -> None:
+    """Attach uploads made before the case existed (or for a step) to it."""
+    if ids:
+        session.execute(
+            update(Attachment)
+            .where(Attachment.id.in_(ids), Attachment.instance_id.is_(None))
+            .values(instance_id=instance_id, task_id=task_id)
+        )
+
+
+def of_instance(session: Session, instance_id: int) -> list[dict]:
+    rows = session.scalars(
+        select(Attachment).where(Attachment.instance_id == instance_id).order_by(Attachment.id)
+    )
+    return [summary(a) for a in rows]
+
+
+def get(session: Session, attachment_id: int) -> Attachment:
+    row = session.get(Attachment, attachment_id)
+    if row is None:
+        raise NotFound(f"no attachment {attachment_id}")
+    return row
+
+
+def path_of(data_dir: Path, row: Attachment) -> Path:
+    return Path(data_dir) / "attachments" / row.sha256[:2] / row.sha256
+
+
+def summary(a: Attachment) -> dict:
+    return {
+        "id": a.id,
+        "ref": f"attachment:{a.id}",
+        "material": a.material,
+        "file_name": a.file_name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "instance": a.instance_id,
+        "uploaded_by": a.uploaded_by,
+        "uploaded_at": a.uploaded_at.isoformat(),
+    }
