@@ -56,7 +56,10 @@ def test_a_case_from_deploy_to_done(cli):
     )
     assert [t["id"] for t in cli("tasks", "--as", "zhang")] == [task["id"]]
     assert cli("tasks", "--as", "li") == []
-    assert "not offered to li (group 'frontdesk')" in cli("claim", str(task["id"]), "--as", "li", expect=4)["error"]
+    assert (
+        "not offered to li (group 'frontdesk')"
+        in cli("claim", str(task["id"]), "--as", "li", expect=4)["error"]
+    )
     cli("claim", str(task["id"]), "--as", "zhang")
     invalid = cli("complete", str(task["id"]), "--as", "zhang", "--data", '{"applicant": ""}', expect=2)
     assert {e["field"] for e in invalid["errors"]} == {"applicant", "accepted"}

@@ -42,7 +42,9 @@ class Site:
         self.ow.upgrade()
         self.ow.load_demo()
         demo_accounts(settings)
-        self.app = create_app(settings, {"SECRET_KEY": "test-secret-of-at-least-32-bytes-long", "ONEWINDOW_RUN_JOBS": False})
+        self.app = create_app(
+            settings, {"SECRET_KEY": "test-secret-of-at-least-32-bytes-long", "ONEWINDOW_RUN_JOBS": False}
+        )
 
     def client(self, user: str | None = None, password: str = "demo"):
         c = self.app.test_client()
@@ -176,7 +178,9 @@ def chromium():
 @pytest.fixture
 def browser_page(chromium, live):
     """A fresh browser context (own cookies) on the live server; `login(page, user)` signs in."""
-    context = chromium.new_context(base_url=live.url, locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    context = chromium.new_context(
+        base_url=live.url, locale="zh-CN", viewport={"width": 1400, "height": 1000}
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page
