@@ -22,14 +22,10 @@ assets:
 
 demo: install assets
 	$(BIN)/onewindow db upgrade
-	$(BIN)/onewindow demo
+	ONEWINDOW_DEMO=1 $(BIN)/onewindow demo > /dev/null
 	@echo
-	@echo "OneWindow demo loaded into var/onewindow.db. The web app arrives with the next release; meanwhile:"
-	@echo "  . .venv/bin/activate"
-	@echo "  onewindow definitions"
-	@echo "  onewindow start general_approval --data '{\"applicant\": \"张三\"}' --as frontdesk"
-	@echo "  onewindow tasks --as frontdesk        # then: onewindow complete ID --as frontdesk --data '{...}'"
-	@echo "  onewindow worker                      # runs timers and continuations"
+	@echo "OneWindow demo: http://127.0.0.1:8080  (accounts: admin analyst frontdesk minzheng renshe yibao supervisor grid; password demo)"
+	ONEWINDOW_DEMO=1 $(BIN)/onewindow serve --host 127.0.0.1 --port 8080
 
 test: install assets
 	$(BIN)/python -m pytest -p no:cacheprovider

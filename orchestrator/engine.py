@@ -286,6 +286,15 @@ def milestones(wf: BpmnWorkflow, before: Snapshot) -> list[Milestone]:
     return found
 
 
+def reset_to(wf: BpmnWorkflow, task: Task) -> None:
+    """Make a finished task ready again (退回), dropping what came after it. SpiffWorkflow's event
+    manager keeps the dropped waiting events (e.g. a boundary timer), so forget those too."""
+    task.workflow.reset_from_task_id(task.id)
+    manager = wf.event_manager
+    for gone in [tid for tid, t in manager.tasks.items() if tid not in t.workflow.tasks]:
+        del manager.tasks[gone]
+
+
 def find_task(wf: BpmnWorkflow, spiff_task_id: str) -> Task | None:
     return wf.get_task_from_id(UUID(spiff_task_id))
 

@@ -458,7 +458,7 @@ def send_back(session: Session, task_id: int, user: str, reason: str) -> dict:
             Problem("there is no earlier step on this path to send it back to", field="action")
         )
     start = engine.snapshot(wf, marks=bool(inst.rt.catalog))
-    spiff_task.workflow.reset_from_task_id(previous.id)
+    engine.reset_to(wf, previous)
     _renew_id(previous)  # a fresh attempt: its own task row beside the completed one
     wf, stopped_at = instances.advance(wf)
     _mark_completed(session, task_id, user, reason, "退回")
@@ -492,6 +492,8 @@ def _renew_id(task) -> None:
     wf.tasks[task.id] = wf.tasks.pop(old)
     siblings = task.parent._children
     siblings[siblings.index(old)] = task.id
+    for child in task.children:  # the predicted tasks below it point to their parent by id
+        child._parent = task.id
 
 
 def transfer(session: Session, task_id: int, user: str, to_user: str, note: str | None = None) -> dict:
