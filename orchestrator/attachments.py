@@ -92,14 +92,22 @@ def save(
     return summary(row)
 
 
-def link(session: Session, ids: list[int], instance_id: int, task_id: int | None = None) -> None:
-    """Attach uploads made before the case existed (or for a step) to it."""
-    if ids:
-        session.execute(
-            update(Attachment)
-            .where(Attachment.id.in_(ids), Attachment.instance_id.is_(None))
-            .values(instance_id=instance_id, task_id=task_id)
+def link(
+    session: Session, ids: list[int], instance_id: int, task_id: int | None = None, actor: str | None = None
+) -> None:
+    """Attach the actor's own uploads, made before the case existed (or for a step), to it."""
+    if not ids:
+        return
+    rows = session.scalars(select(Attachment).where(Attachment.id.in_(ids))).all()
+    mine = {a.id for a in rows if a.instance_id is None and a.uploaded_by == actor}
+    refused = [i for i in ids if i not in mine]
+    if refused:
+        raise InvalidInput(
+            Problem(f"attachments {refused} are not uploads of yours waiting for a case", field="attachments")
         )
+    session.execute(
+        update(Attachment).where(Attachment.id.in_(ids)).values(instance_id=instance_id, task_id=task_id)
+    )
 
 
 def of_instance(session: Session, instance_id: int) -> list[dict]:

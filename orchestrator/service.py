@@ -19,6 +19,7 @@ from . import (
     instances,
     jobs,
     orgs,
+    progress,
     supervision,
     tasks,
     units,
@@ -92,6 +93,36 @@ class OneWindow:
     def definitions(self) -> list[dict]:
         return self._tx(definitions.listing)
 
+    def definition(self, key: str, version: int) -> dict:
+        """One version with its files: diagrams, forms snapshot and catalog entry."""
+        return self._tx(lambda s: definitions.details(s, key, version))
+
+    def deploy_edit(
+        self,
+        files: dict[str, bytes],
+        *,
+        base: tuple[str, int] | None = None,
+        publish: bool = False,
+        tag: str | None = None,
+        actor: str | None = None,
+    ) -> list[dict]:
+        """Deploy a stored version (key, version) with `files` replaced or added, as a new version (a draft
+        unless `publish`); see definitions.edited_unit. Invalid: InvalidInput with every problem, nothing stored."""
+
+        def work(s: Session) -> list[dict]:
+            unit = definitions.edited_unit(s, files, base, self.settings.max_upload_bytes)
+            return definitions.deploy(
+                s,
+                unit,
+                forms_dir=self.settings.forms_dir,
+                max_bytes=self.settings.max_upload_bytes,
+                publish=publish,
+                tag=tag,
+                actor=actor,
+            )
+
+        return self._tx(work)
+
     def set_status(self, key: str, version: int, status: str, actor: str | None = None) -> dict:
         return self._tx(lambda s: definitions.set_status(s, key, version, status, actor))
 
@@ -108,7 +139,7 @@ class OneWindow:
     ) -> dict:
         def work(s: Session) -> dict:
             started = instances.start(s, key, data, business_key=business_key, actor=actor, org=org)
-            attachments.link(s, attachment_ids or [], started["instance"])
+            attachments.link(s, attachment_ids or [], started["instance"], actor=actor)
             return started
 
         return self._tx(work)
@@ -223,7 +254,7 @@ class OneWindow:
     ) -> dict:
         def work(s: Session) -> dict:
             done = tasks.complete(s, task_id, user, data, opinion)
-            attachments.link(s, attachment_ids or [], done["instance"], task_id)
+            attachments.link(s, attachment_ids or [], done["instance"], task_id, actor=user)
             return done
 
         return self._tx(work)
@@ -249,6 +280,35 @@ class OneWindow:
     def document(self, number: str, kind: str) -> tuple[str, bytes, str]:
         """(HTML, PDF, file name) of one of a case's documents."""
         return self._tx(lambda s: cases.document(s, number, kind))
+
+    def progress(
+        self,
+        instance_id: int,
+        user: str | None = None,
+        *,
+        see_all: bool = True,
+        parts: tuple[str, ...] = ("marks", "diagram", "steps"),
+    ) -> dict:
+        """A case's progress for a user who may see it, in the `parts` asked for: "marks" (diagram element
+        ids by progress), "diagram" (the version's BPMN XML), "steps" (application, finished steps with
+        their data and forms, catalog entry)."""
+
+        def work(s: Session) -> dict:
+            self._check_view(s, instance_id, user, see_all)
+            found: dict = {}
+            if "marks" in parts:
+                found["marks"] = progress.marks(s, instance_id)
+            if "diagram" in parts:
+                found["diagram"] = progress.diagram(s, instance_id)
+            if "steps" in parts:
+                found.update(progress.steps(s, instance_id))
+            return found
+
+        return self._tx(work)
+
+    def recent_cases(self, user: str, limit: int = 50) -> list[dict]:
+        """The newest cases a user started or held a step of."""
+        return self._tx(lambda s: progress.recent_cases(s, user, limit))
 
     def evaluate(
         self,
@@ -281,6 +341,10 @@ class OneWindow:
 
     def warnings(self, number: str | None = None) -> list[dict]:
         return self._tx(lambda s: supervision.warnings(s, number))
+
+    def open_cases(self) -> list[dict]:
+        """Open cases counted by status code: [{"status_code", "status", "count"}]."""
+        return self._tx(supervision.open_cases)
 
     # -- calendar ------------------------------------------------------------------------------
     def calendar_due(self, accepted_at: str, limit: int) -> dict:

@@ -190,3 +190,14 @@ def test_org_units_refuse_a_bad_tree(hall):
             ow.add_org_unit(*args)
     assert hall.row_counts() == before
     assert [u["code"] for u in ow.org_units()][:2] == ["shifanqu", "gaoqiao"]
+
+
+def test_only_your_own_waiting_uploads_join_a_case(hall):
+    ow = hall.ow
+    theirs = ow.upload(io.BytesIO(PDF), "a.pdf", actor="fd_gq2")
+    before = hall.row_counts()
+    with pytest.raises(InvalidInput):
+        ow.start("general_approval", {"applicant": "张三"}, actor="fd_gq", attachment_ids=[theirs["id"]])
+    with pytest.raises(InvalidInput):
+        ow.start("general_approval", {"applicant": "张三"}, actor="fd_gq", attachment_ids=[999999])
+    assert hall.row_counts() == before  # the refused start stored nothing
