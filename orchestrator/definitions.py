@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
@@ -167,9 +169,68 @@ def listing(session: Session) -> list[dict]:
             "deployed_at": d.deployed_at.isoformat(),
             "deployed_by": d.deployed_by,
             "running_instances": counts.get(d.id, 0),
+            "catalog": d.catalog,  # the service item's catalog entry (None for a plain process)
         }
         for d in rows
     ]
+
+
+def details(session: Session, key: str, version: int) -> dict:
+    """One version as stored: its summary, diagrams (file name → XML), forms snapshot and catalog entry."""
+    d = get(session, key, version)
+    running = session.scalar(
+        select(func.count())
+        .select_from(ProcessInstance)
+        .where(ProcessInstance.definition_id == d.id, ProcessInstance.status == "running")
+    )
+    return {
+        **_summary(d, unchanged=False),
+        "name": d.name,
+        "deployed_at": d.deployed_at.isoformat(),
+        "deployed_by": d.deployed_by,
+        "running_instances": running or 0,
+        "files": dict(d.files),
+        "forms": dict(d.forms),
+        "catalog": d.catalog,
+        "lanes": dict(d.lanes),
+    }
+
+
+def unit_of(d: ProcessDefinition) -> units.Unit:
+    """A stored version as a deployable unit again: its diagrams, its forms snapshot and its catalog entry."""
+    unit = units.Unit(name=d.key, bpmn={n: x.encode("utf-8") for n, x in d.files.items()})
+    unit.forms = {n: json.dumps(doc, ensure_ascii=False, indent=2).encode() for n, doc in d.forms.items()}
+    if d.catalog is not None:
+        unit.item_yaml = yaml.safe_dump(d.catalog, allow_unicode=True, sort_keys=False).encode("utf-8")
+    return unit
+
+
+def edited_unit(
+    session: Session, files: dict[str, bytes], base: tuple[str, int] | None, max_bytes: int
+) -> units.Unit:
+    """A stored version's unit with some files replaced or added (diagrams "x.bpmn", forms "forms/x.json",
+    "item.yaml"), so an edit in the modeler or the form editor keeps the version's other forms and catalog
+    entry, and their references still hold; without a base, a unit of `files` alone."""
+    unit = unit_of(get(session, *base)) if base else units.Unit(name=next(iter(files), "unit"))
+    problems = []
+    for rel, data in files.items():
+        parts = PurePosixPath(rel).parts
+        plain = all(p not in ("", ".", "..") and not p.startswith(".") for p in parts) and "\\" not in rel
+        if len(data) > max_bytes:
+            problems.append(Problem(f"file is over the {max_bytes // 1048576} MB limit", file=rel))
+        elif plain and len(parts) == 1 and rel.endswith(".bpmn"):
+            unit.bpmn[rel] = data
+        elif plain and rel == "item.yaml":
+            unit.item_yaml = data
+        elif plain and len(parts) == 2 and parts[0] == "forms" and rel.endswith(".json"):
+            unit.forms[parts[1]] = data
+        else:
+            problems.append(Problem("expected a name.bpmn, forms/name.json or item.yaml file name", file=rel))
+    if problems:
+        raise InvalidInput(problems)
+    if not unit.bpmn:
+        raise InvalidInput(Problem("the unit holds no .bpmn file"))
+    return unit
 
 
 @dataclass(frozen=True)
