@@ -12,8 +12,15 @@ _SELF = [
     ["SwaggerView", "can_show"],
     ["OpenApi", "can_get"],
     ["MenuApi", "can_get"],
-    [".*", "menu_access"],
 ]
+
+
+def _menus(*names: str) -> list[str]:
+    """Which menu entries (categories and items) a role sees; the pages themselves are guarded above."""
+    return ["^(" + "|".join(names) + ")$", "menu_access"]
+
+
+_CLERK_MENUS = ("办件", "我的待办", "cases")
 _CLERK = [
     ["InboxView", "can_.*"],
     ["CaseView", "can_.*"],
@@ -21,11 +28,17 @@ _CLERK = [
     ["CaseApi", "can_.*"],
 ]
 FAB_ROLES = {
-    "Analyst": [["DefinitionView", "can_.*"], ["DefinitionApi", "can_.*"], ["CaseView", "can_.*"], *_SELF],
-    "FrontDesk": [*_CLERK, ["AcceptView", "can_.*"], *_SELF],  # 综合窗口
-    "BackOffice": [*_CLERK, *_SELF],  # 部门后台
-    "Supervisor": [*_CLERK, ["SupervisionView", "can_.*"], *_SELF],
-    "Grid": [*_CLERK, ["AcceptView", "can_.*"], *_SELF],  # 网格员 / 代办员
+    "Analyst": [
+        ["DefinitionView", "can_.*"],
+        ["DefinitionApi", "can_.*"],
+        ["CaseView", "can_.*"],
+        *_SELF,
+        _menus("流程定义", "流程列表", "上传流程", "新建流程图", "表单设计", "cases"),
+    ],
+    "FrontDesk": [*_CLERK, ["AcceptView", "can_.*"], *_SELF, _menus(*_CLERK_MENUS, "受理")],  # 综合窗口
+    "BackOffice": [*_CLERK, *_SELF, _menus(*_CLERK_MENUS)],  # 部门后台
+    "Supervisor": [*_CLERK, ["SupervisionView", "can_.*"], *_SELF, _menus(*_CLERK_MENUS, "督查", "电子监察")],
+    "Grid": [*_CLERK, ["AcceptView", "can_.*"], *_SELF, _menus(*_CLERK_MENUS, "受理")],  # 网格员 / 代办员
 }
 ROLE_LABELS = {
     "Admin": "管理员",
