@@ -1,6 +1,8 @@
-"""`make bench`: durable completion vs SpiffWorkflow in memory, and step cost as history grows.
+"""`make bench`: durable completion vs SpiffWorkflow in memory, step cost as history grows, and the 待签收
+inbox over a million tasks (bench/inbox.py).
 
-Run: .venv/bin/python -m bench [--quick]. PostgreSQL is used when ONEWINDOW_TEST_DATABASE_URL's server answers.
+Run: .venv/bin/python -m bench [--quick] [--inbox-only]. PostgreSQL is used when ONEWINDOW_TEST_DATABASE_URL's
+server answers (the inbox section needs it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from sqlalchemy.engine import make_url
 from orchestrator import definitions, engine, sandbox
 from orchestrator.config import Settings
 from orchestrator.service import OneWindow
+
+from . import inbox
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "bpmn"
@@ -135,8 +139,16 @@ def step_growth(ow: OneWindow, key: str, instances: int) -> tuple[float, float, 
 def main() -> None:
     args = argparse.ArgumentParser()
     args.add_argument("--quick", action="store_true")
+    args.add_argument("--inbox-only", action="store_true", help="only the inbox section")
     opts = args.parse_args()
-    n_small, n_chain = (20, 2) if opts.quick else (200, 5)
+    if not opts.inbox_only:
+        engine_sections(opts.quick)
+    inbox.section(opts.quick)
+
+
+def engine_sections(quick: bool) -> None:
+    """Durable completion vs in memory, and step cost as history grows (SQLite and PostgreSQL)."""
+    n_small, n_chain = (20, 2) if quick else (200, 5)
     keep: list = []
     memory = InMemory(BPMN / f"{SMALL}.bpmn", SMALL)
     rows = []

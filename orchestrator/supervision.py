@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import calendar_days, jobs
-from .cases import CLOSED, china_date
+from .cases import CLOSED, STATUS, china_date
 from .catalog import SUPERVISION_DEFAULTS
 from .clock import now
 from .deadlines import Calendar
@@ -141,6 +141,17 @@ def warnings(session: Session, number: str | None = None) -> list[dict]:
     if number:
         query = query.where(ServiceCase.case_number == number)
     return [_summary(w, n) for w, n in session.execute(query.order_by(SupervisionWarning.id)).all()]
+
+
+def open_cases(session: Session) -> list[dict]:
+    """Cases not closed yet, counted by public status (the supervision dashboard's backlog)."""
+    rows = session.execute(
+        select(ServiceCase.status_code, func.count())
+        .where(ServiceCase.status_code.not_in(CLOSED))
+        .group_by(ServiceCase.status_code)
+        .order_by(ServiceCase.status_code)
+    ).all()
+    return [{"status_code": code, "status": STATUS.get(code, str(code)), "count": n} for code, n in rows]
 
 
 def ensure_sweep_job(session: Session) -> None:

@@ -136,7 +136,10 @@ def _scope(session: Session, user: str, group: str | None):
 
 
 def _group_page(session, user, group, item, sort, limit, offset) -> list[int]:
-    """Ids of one 待签收 page: one index range scan per membership, merged (no sort of all open tasks)."""
+    """Ids of one 待签收 page: one index range scan per membership, merged (no sort of all open tasks).
+
+    `NULLS LAST` (not `col IS NULL, col`) so that PostgreSQL reads the partial index ix_task_open_group_due
+    (candidate_group, due_at, id) WHERE state = 'open' in order and stops after a page."""
     column = getattr(HumanTask, SORTS[sort])
     parts = []
     for code, path in groups.memberships(session, user):
@@ -152,16 +155,13 @@ def _group_page(session, user, group, item, sort, limit, offset) -> list[int]:
                 ProcessInstance.process_key == item
             )
         parts.append(
-            part.order_by(column.is_(None), column, HumanTask.id).limit(limit + offset).subquery().select()
+            part.order_by(column.asc().nulls_last(), HumanTask.id).limit(limit + offset).subquery().select()
         )
     if not parts:
         return []
     merged = union_all(*parts).subquery()
     query = (
-        select(merged.c.id)
-        .order_by(merged.c.k.is_(None), merged.c.k, merged.c.id)
-        .limit(limit)
-        .offset(offset)
+        select(merged.c.id).order_by(merged.c.k.asc().nulls_last(), merged.c.id).limit(limit).offset(offset)
     )
     return list(session.scalars(query))
 

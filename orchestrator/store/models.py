@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -97,6 +98,15 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_task_group_inbox", "candidate_group", "state", "due_at"),
+        Index(  # 待签收, soonest due first: read in order, org subtree checked from the index (0009)
+            "ix_task_open_group_due",
+            "candidate_group",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+            postgresql_include=["org_path"],
+        ),
         Index("ix_task_assignee_inbox", "assignee", "state", "due_at"),
         Index("ix_task_instance_state", "instance_id", "state"),
         Index("ix_task_done_by", "completed_by", "completed_at"),
