@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from sqlalchemy import func, select
@@ -12,19 +13,32 @@ from .clock import now
 from .errors import InvalidInput, Problem
 from .store.models import CalendarDay
 
-_LOADED: dict[str, tuple[tuple, deadlines.Calendar]] = {}
+_LOADED: dict[str, tuple[tuple, float, deadlines.Calendar]] = {}
+FRESH_SECONDS = 1.0  # an edit made by another process is seen within a second; this process's at once
 
 
 def load(session: Session) -> deadlines.Calendar:
-    """The table as a Calendar, reloaded only when it changed; it also becomes the process's active one."""
-    stamp = tuple(session.execute(select(func.count(), func.max(CalendarDay.changed_at))).one())
+    """The table as a Calendar, reloaded only when it changed; it also becomes the process's active one.
+
+    Checking for a change scans the table (~2 ms on PostgreSQL), more than an inbox page costs, so a
+    check is reused for a second."""
     url = str(session.get_bind().url)
     cached = _LOADED.get(url)
+    if cached is not None and time.monotonic() - cached[1] < FRESH_SECONDS:
+        deadlines.use(cached[2])
+        return cached[2]
+    stamp = tuple(session.execute(select(func.count(), func.max(CalendarDay.changed_at))).one())
     if cached is None or cached[0] != stamp:
         days = dict(session.execute(select(CalendarDay.day, CalendarDay.working)).all())
-        cached = _LOADED[url] = (stamp, deadlines.Calendar(days))
-    deadlines.use(cached[1])
-    return cached[1]
+        cached = (stamp, 0.0, deadlines.Calendar(days))
+    _LOADED[url] = (cached[0], time.monotonic(), cached[2])
+    deadlines.use(cached[2])
+    return cached[2]
+
+
+def forget() -> None:
+    """Drop the cached calendars (after the table was changed behind this process's back, as tests do)."""
+    _LOADED.clear()
 
 
 def parse_day(text: str) -> date:
@@ -60,6 +74,7 @@ def set_day(
         session, "calendar_set", actor, before=before, after={"day": day, "working": working, "note": note}
     )
     session.flush()
+    forget()  # the next load reads the table again (a rolled-back edit is then dropped by its stamp)
     from .cases import recompute_open  # cases depend on the calendar, not the other way round
 
     moved = recompute_open(session, actor)

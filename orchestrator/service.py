@@ -351,7 +351,11 @@ class OneWindow:
         return self._tx(lambda s: calendar_days.due(s, accepted_at, limit))
 
     def calendar_set(self, day: str, kind: str, *, note: str | None = None, actor: str | None = None) -> dict:
-        return self._tx(lambda s: calendar_days.set_day(s, day, kind, note=note, actor=actor))
+        try:
+            return self._tx(lambda s: calendar_days.set_day(s, day, kind, note=note, actor=actor))
+        except Exception:
+            calendar_days.forget()  # it may have cached the edit that was just rolled back
+            raise
 
     # -- organisation --------------------------------------------------------------------------
     def add_group(self, code: str, name: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from orchestrator import deadlines, definitions
+from orchestrator import calendar_days, deadlines, definitions
 from orchestrator.config import REPO_ROOT, Settings
 from orchestrator.service import OneWindow
 
@@ -55,6 +55,7 @@ def _package_days() -> dict:
 
 
 def _truncate(url: str) -> None:
+    calendar_days.forget()
     engine = create_engine(url)
     with engine.begin() as conn:
         tables = [

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 
 from orchestrator import clock
 
@@ -109,6 +110,8 @@ def test_script_in_names_and_opinions_is_shown_as_text(site, frontdesk):
         assert "default-src 'none'" in doc.headers["Content-Security-Policy"]
         pdf = frontdesk.get(f"/cases/{number}/documents/{kind}.pdf")
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+        assert "<script>alert(1)</script>" in text.replace(" ", "")  # printed as the letters it is
 
 
 def test_pdf_download(site, frontdesk):
