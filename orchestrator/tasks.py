@@ -271,6 +271,10 @@ def get(session: Session, task_id: int, user: str, *, see_all: bool = False) -> 
         org_path=task.org_path,
         actions=_actions(session, task, rt) if task.state in instances.OPEN_STATES else [],
         catalog=rt.catalog,
+        case_number=session.scalar(
+            select(ServiceCase.case_number).where(ServiceCase.instance_id == task.instance_id)
+        ),
+        **time_left(calendar_days.load(session), task.created_at, task.due_at, china_date(now())),
     )
     return summary
 

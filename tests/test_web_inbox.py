@@ -262,6 +262,11 @@ def test_overdue_and_urged_steps_are_marked_in_the_inbox(site, frontdesk):
     html = page(site.client("minzheng"), "/inbox/?view=group")
     row = html[html.index(f'data-case="{started["case_number"]}"') :].split("</tr>")[0]
     assert "ow-warning-red" in row and "已超期" in row and "ow-urged-mark" in row
+    task_page = page(site.client("minzheng"), f"/inbox/task/{review}")
+    left = task_page[task_page.index('id="ow-time-left"') :].split("</span>")[0]
+    assert (
+        "已超期" in left and "ow-warning-red" in task_page[task_page.index('id="ow-time-left"') - 60 :][:80]
+    )
 
 
 # -- who may do what ------------------------------------------------------------------------------------------
