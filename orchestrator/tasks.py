@@ -393,7 +393,8 @@ def _preset(spiff_task, rt, kind: str) -> dict | None:
     return None
 
 
-def _finish(session, task_id, user, data, opinion, action, preset_kind) -> dict:
+def _open(session: Session, task_id: int, user: str):
+    """Lock an open task the user may act on; load its instance and find it ready in the engine."""
     task = _lock_for_action(session, task_id, user)
     _check(task, user)
     inst = _locked(session, task)
@@ -401,6 +402,11 @@ def _finish(session, task_id, user, data, opinion, action, preset_kind) -> dict:
     spiff_task = engine.find_task(wf, task.spiff_task_id)
     if spiff_task is None or not engine.is_ready_human(spiff_task):
         raise Conflict(f"task {task_id} is no longer open in its process")
+    return task, inst, wf, spiff_task
+
+
+def _finish(session, task_id, user, data, opinion, action, preset_kind) -> dict:
+    task, inst, wf, spiff_task = _open(session, task_id, user)
     if not isinstance(data, dict):
         raise InvalidInput(Problem("form data must be a JSON object", field=""))
     if preset_kind is not None:
@@ -449,13 +455,7 @@ def _finish(session, task_id, user, data, opinion, action, preset_kind) -> dict:
 def send_back(session: Session, task_id: int, user: str, reason: str) -> dict:
     """退回上一步: the previous step on this path is offered again (to its group); this one ends."""
     reason = _reason(reason)
-    task = _lock_for_action(session, task_id, user)
-    _check(task, user)
-    inst = _locked(session, task)
-    wf = engine.load(inst.state, inst.rt.specs)
-    spiff_task = engine.find_task(wf, task.spiff_task_id)
-    if spiff_task is None or not engine.is_ready_human(spiff_task):
-        raise Conflict(f"task {task_id} is no longer open in its process")
+    task, inst, wf, spiff_task = _open(session, task_id, user)
     previous = _previous_human(spiff_task)
     if previous is None:
         raise InvalidInput(
