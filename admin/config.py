@@ -22,7 +22,9 @@ def flask_config(settings: Settings, env: dict[str, str] | None = None) -> dict[
     config: dict[str, Any] = {
         "SECRET_KEY": env.get("ONEWINDOW_SECRET_KEY") or (_demo_secret(settings) if demo else None),
         "ONEWINDOW_DEMO": demo,
-        "ONEWINDOW_RUN_JOBS": env.get("ONEWINDOW_RUN_JOBS", "1" if demo else "0") == "1",
+        # without a broker the demo's web process runs due jobs itself; with one, Celery workers do
+        "ONEWINDOW_RUN_JOBS": env.get("ONEWINDOW_RUN_JOBS", "1" if demo and not settings.broker_url else "0")
+        == "1",
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import logs
 from .config import Settings
 from .errors import InvalidInput, OneWindowError, Problem
 
@@ -109,9 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--instance", type=int)
     p.add_argument("--as", dest="user")
 
-    p = cmd("worker", "run due jobs (timers, continuations)")
-    p.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    p = cmd(
+        "worker", "run due jobs (timers, continuations); a Celery worker when ONEWINDOW_BROKER_URL is set"
+    )
+    p.add_argument("--once", action="store_true", help="run what is due now, then exit (no broker)")
     p.add_argument("--poll", type=float, default=1.0)
+    p.add_argument("--concurrency", type=int, help="Celery worker processes (default: the CPU count)")
+
+    p = cmd("beat", "with a broker: send due jobs to the workers every second (one per deployment)")
+    p.add_argument("--interval", type=float, default=1.0)
 
     p = cmd("warnings", "supervision warnings (电子监察): reminders, yellow and red cards")
     p.add_argument("--case")
@@ -272,8 +279,24 @@ def run(args: argparse.Namespace, settings: Settings):
             return ow.send_message(
                 args.name, _data(args.data) or {}, instance_id=args.instance, actor=args.user
             )
+        if c == "beat":
+            if not settings.broker_url:
+                raise InvalidInput(
+                    Problem("beat needs ONEWINDOW_BROKER_URL (without a broker: onewindow worker)")
+                )
+            from .dispatch import beat
+
+            ow.start_supervision()
+            print(f"dispatcher running, broker {settings.broker_url}; Ctrl-C stops it", file=sys.stderr)
+            beat(settings, args.interval)
+            return None
         if c == "worker":
             ow.start_supervision()
+            if settings.broker_url and not args.once:
+                from .dispatch import worker
+
+                worker(settings, args.concurrency)
+                return None
             if args.once:
                 return ow.run_due_jobs()
             from .jobs import work_forever
@@ -345,6 +368,7 @@ def _print_problems(exc: InvalidInput) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logs.configure()
     try:
         result = run(args, Settings.from_env())
     except OneWindowError as exc:

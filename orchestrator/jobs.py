@@ -14,7 +14,7 @@ import time
 import traceback
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from .clock import now
@@ -47,7 +47,18 @@ def schedule(
         created_at=now(),
     )
     session.add(job)
+    session.info.setdefault("new_jobs", []).append(job)
     return job
+
+
+def new_due_ids(session: Session, at: datetime | None = None) -> list[int]:
+    """Ids of the jobs this transaction scheduled that are already due (to send right after commit)."""
+    fresh = session.info.pop("new_jobs", [])
+    if not fresh:
+        return []
+    session.flush()
+    at = at or now()
+    return [j.id for j in fresh if j.status == "pending" and j.due_at <= at]
 
 
 def pending_of(instance_id: int, kind: str) -> Select:
@@ -65,7 +76,6 @@ def backoff(attempts: int) -> timedelta:
 def run_next(store: Store, worker: str | None = None, at: datetime | None = None) -> dict | None:
     """Claim and run one due job; return what happened, or None when nothing is due."""
     at = at or now()
-    worker = worker or worker_name()
     with store.transaction() as session:
         query = (
             select(Job).where(Job.status == "pending", Job.due_at <= at).order_by(Job.due_at, Job.id).limit(1)
@@ -75,34 +85,103 @@ def run_next(store: Store, worker: str | None = None, at: datetime | None = None
         job = session.scalars(query).first()
         if job is None:
             return None
-        job.locked_by, job.locked_until = worker, at + timedelta(minutes=5)
-        job.status = "running"  # so the step it triggers schedules follow-up timers as new rows
-        try:
-            with session.begin_nested():
-                execute(session, job)
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, never lost
-            job.attempts += 1
-            job.last_error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
-            job.locked_by = job.locked_until = None
-            job.status = "pending"
-            if job.attempts >= job.max_attempts:
-                job.status = "incident"
-                log.error(
-                    "job %s (%s, instance %s) is now an incident: %s", job.id, job.kind, job.instance_id, exc
-                )
-            else:
-                job.due_at = at + backoff(job.attempts)
-                log.warning("job %s failed (attempt %s): %s", job.id, job.attempts, exc)
-            return {
-                "job": job.id,
-                "kind": job.kind,
-                "instance": job.instance_id,
-                "status": job.status,
-                "error": str(exc),
-            }
-        job.status, job.done_at = "done", at
+        return _run(session, job, worker or worker_name(), at)
+
+
+def run_job(store: Store, job_id: int, worker: str | None = None, at: datetime | None = None) -> dict:
+    """Run one given job if it is still pending and due (a broker may deliver an id twice, or late).
+
+    Returns what happened, with `follow_up`: the ids of jobs the step scheduled that are due now."""
+    at = at or now()
+    with store.transaction() as session:
+        query = select(Job).where(Job.id == job_id, Job.status == "pending", Job.due_at <= at)
+        if store.is_postgres:
+            query = query.with_for_update(skip_locked=True)  # another worker has it: nothing to do
+        job = session.scalars(query).first()
+        if job is None:
+            return {"job": job_id, "status": "skipped", "follow_up": []}
+        outcome = _run(session, job, worker or worker_name(), at)
+        outcome["follow_up"] = new_due_ids(session, at) if outcome["status"] == "done" else []
+        return outcome
+
+
+def _run(session: Session, job: Job, worker: str, at: datetime) -> dict:
+    """Run a locked job in the caller's transaction; a failure is recorded on the row, never lost."""
+    job.locked_by, job.locked_until = worker, at + timedelta(minutes=5)
+    job.status = "running"  # so the step it triggers schedules follow-up timers as new rows
+    try:
+        with session.begin_nested():
+            execute(session, job)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, never lost
+        session.info.pop("new_jobs", None)  # rolled back with the step
+        job.attempts += 1
+        job.last_error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
         job.locked_by = job.locked_until = None
-        return {"job": job.id, "kind": job.kind, "instance": job.instance_id, "status": "done"}
+        job.status = "pending"
+        if job.attempts >= job.max_attempts:
+            job.status = "incident"
+            log.error(
+                "job %s (%s, instance %s) is now an incident: %s",
+                job.id,
+                job.kind,
+                job.instance_id,
+                exc,
+                extra={"job": job.id, "instance": job.instance_id},
+            )
+        else:
+            job.due_at = at + backoff(job.attempts)
+            log.warning(
+                "job %s failed (attempt %s): %s",
+                job.id,
+                job.attempts,
+                exc,
+                extra={"job": job.id, "instance": job.instance_id},
+            )
+        return {
+            "job": job.id,
+            "kind": job.kind,
+            "instance": job.instance_id,
+            "status": job.status,
+            "error": str(exc),
+        }
+    job.status, job.done_at = "done", at
+    job.locked_by = job.locked_until = None
+    return {"job": job.id, "kind": job.kind, "instance": job.instance_id, "status": "done"}
+
+
+def claim_for_dispatch(
+    store: Store,
+    at: datetime | None = None,
+    limit: int = 500,
+    resend_after: timedelta = timedelta(seconds=30),
+) -> list[int]:
+    """Due pending jobs not sent lately, marked as sent now. A job whose message was lost (a killed
+    worker, a Redis restart) is sent again after `resend_after`; running it twice does nothing."""
+    at = at or now()
+    with store.transaction() as session:
+        query = (
+            select(Job.id)
+            .where(
+                Job.status == "pending",
+                Job.due_at <= at,
+                or_(Job.dispatched_at.is_(None), Job.dispatched_at < at - resend_after),
+            )
+            .order_by(Job.due_at, Job.id)
+            .limit(limit)
+        )
+        if store.is_postgres:
+            query = query.with_for_update(skip_locked=True)  # two dispatchers share the work
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(update(Job).where(Job.id.in_(ids)).values(dispatched_at=at))
+        return ids
+
+
+def unmark_dispatched(store: Store, ids: list[int]) -> None:
+    """The broker did not take these: offer them again at the next dispatch."""
+    if ids:
+        with store.transaction() as session:
+            session.execute(update(Job).where(Job.id.in_(ids)).values(dispatched_at=None))
 
 
 def execute(session: Session, job: Job) -> None:

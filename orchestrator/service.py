@@ -18,6 +18,7 @@ from . import (
     groups,
     instances,
     jobs,
+    metrics,
     orgs,
     progress,
     supervision,
@@ -61,8 +62,15 @@ class OneWindow:
         self.store = Store(settings.database_url)
 
     def _tx(self, work: Callable[[Session], T]) -> T:
+        """One transaction; with a broker, the jobs it made due are sent to the workers once it committed."""
         with self.store.transaction() as session:
-            return work(session)
+            result = work(session)
+            due = jobs.new_due_ids(session) if self.settings.broker_url else []
+        if due:
+            from . import dispatch
+
+            dispatch.send(self.settings.broker_url, due, self.store)
+        return result
 
     # -- schema --------------------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -127,6 +135,7 @@ class OneWindow:
         return self._tx(lambda s: definitions.set_status(s, key, version, status, actor))
 
     # -- instances and tasks -------------------------------------------------------------------
+    @metrics.timed("start")
     def start(
         self,
         key: str,
@@ -187,12 +196,15 @@ class OneWindow:
     def task(self, task_id: int, user: str, *, see_all: bool = False) -> dict:
         return self._tx(lambda s: tasks.get(s, task_id, user, see_all=see_all))
 
+    @metrics.timed("reject")
     def reject(self, task_id: int, user: str, reason: str, data: dict | None = None) -> dict:
         return self._tx(lambda s: tasks.reject(s, task_id, user, reason, data))
 
+    @metrics.timed("supplement")
     def supplement(self, task_id: int, user: str, reason: str, data: dict | None = None) -> dict:
         return self._tx(lambda s: tasks.supplement(s, task_id, user, reason, data))
 
+    @metrics.timed("send_back")
     def send_back(self, task_id: int, user: str, reason: str) -> dict:
         return self._tx(lambda s: tasks.send_back(s, task_id, user, reason))
 
@@ -244,6 +256,7 @@ class OneWindow:
     def unclaim(self, task_id: int, user: str) -> dict:
         return self._tx(lambda s: tasks.unclaim(s, task_id, user))
 
+    @metrics.timed("complete")
     def complete(
         self,
         task_id: int,

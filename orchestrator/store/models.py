@@ -186,6 +186,7 @@ class Job(Base):
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime())  # last sent to the broker
     created_at: Mapped[datetime] = mapped_column(DateTime())
     done_at: Mapped[datetime | None] = mapped_column(DateTime())
 

@@ -1,0 +1,131 @@
+"""Distributed execution on Celery: the job table stays the truth, Celery only carries job ids.
+
+- `send(ids)`: after a transaction commits, the ids of jobs it made due are sent at once (a web request
+  never waits on or fails because of the broker: if Redis is down the ids stay in the table).
+- `beat()`: once a second, due jobs not sent lately are sent (also those whose message was lost with a
+  killed worker or a restarted Redis). Several dispatchers may run; on PostgreSQL they share rows with
+  SKIP LOCKED.
+- the `onewindow.run_job` task: lock the job row, run it in one transaction with the step it triggers,
+  mark it done (`jobs.run_job`); a second delivery of the same id does nothing. Two workers never step
+  one instance at once: the step locks the instance row (FOR UPDATE), different instances run in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from functools import cache
+
+from celery import Celery
+
+from . import jobs
+from .config import Settings
+from .store.db import Store
+
+log = logging.getLogger("onewindow.dispatch")
+TASK = "onewindow.run_job"
+QUEUE = "onewindow"
+
+
+@cache
+def celery_app(broker_url: str) -> Celery:
+    app = Celery("onewindow", broker=broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,  # a job id is acknowledged after its transaction, not before
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
+        broker_transport_options={
+            "visibility_timeout": 300,
+            "socket_timeout": 2,
+            "socket_connect_timeout": 2,
+        },
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    app.task(name=TASK, bind=True, max_retries=None)(_run_job_task)
+    return app
+
+
+@cache
+def _worker_store(database_url: str) -> Store:
+    return Store(database_url)
+
+
+def _run_job_task(task, job_id: int) -> dict:
+    settings = Settings.from_env()
+    store = _worker_store(settings.database_url)
+    try:
+        outcome = jobs.run_job(store, int(job_id))
+    except Exception as exc:  # the database is away: nothing was applied; try again later
+        log.warning("job %s could not run (%s); retrying", job_id, exc, extra={"job": job_id})
+        raise task.retry(exc=exc, countdown=min(60, 2 ** min(task.request.retries, 6))) from None
+    follow_up = outcome.pop("follow_up", [])
+    if follow_up:
+        send(settings.broker_url, follow_up, store)
+    return outcome
+
+
+def send(broker_url: str | None, ids: Iterable[int], store: Store | None = None) -> list[int]:
+    """Send job ids to the workers; return those the broker did not take (they stay due in the table)."""
+    ids = list(ids)
+    if not broker_url or not ids:
+        return ids
+    app = celery_app(broker_url)
+    failed = []
+    for i, job_id in enumerate(ids):
+        try:
+            app.send_task(TASK, args=[job_id], queue=QUEUE, retry=False)
+        except Exception as exc:  # noqa: BLE001 - broker down: the dispatcher sends them later
+            failed = ids[i:]
+            log.warning("broker unavailable (%s): %s job(s) left for the dispatcher", exc, len(failed))
+            break
+    if failed and store is not None:
+        try:
+            jobs.unmark_dispatched(store, failed)
+        except Exception:  # noqa: BLE001 - resent after the resend delay anyway
+            pass
+    return failed
+
+
+def beat(settings: Settings, interval: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
+    """`onewindow beat`: send due jobs every `interval` seconds (one per deployment is enough; more are safe)."""
+    store = Store(settings.database_url)
+    log.info("dispatcher running: due jobs go to %s every %ss", settings.broker_url, interval)
+    while not stop():
+        started = time.monotonic()
+        try:
+            sent = 0
+            while True:
+                ids = jobs.claim_for_dispatch(store)
+                failed = send(settings.broker_url, ids, store)
+                sent += len(ids) - len(failed)
+                if failed or len(ids) < 500:
+                    break
+            if sent:
+                log.info("dispatched %s job(s)", sent)
+        except Exception as exc:  # noqa: BLE001 - database or broker away: try again next tick
+            log.warning("dispatch failed: %s", exc)
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def worker(settings: Settings, concurrency: int | None = None, pool: str = "prefork") -> None:
+    """`onewindow worker` with a broker: a Celery worker on the onewindow queue."""
+    argv = [
+        "worker",
+        "--loglevel=INFO",
+        f"--pool={pool}",
+        "-Q",
+        QUEUE,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    celery_app(settings.broker_url).worker_main(argv)
