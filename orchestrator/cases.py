@@ -4,11 +4,12 @@ the diagram (flow nodes marked `caseStatus`), with working-day deadlines that st
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import audit, calendar_days, engine
+from . import audit, calendar_days, engine, jobs
 from .clock import now
 from .errors import Conflict, InvalidInput, NotFound, Problem
 from .store.models import CasePause, HumanTask, Job, ProcessDefinition, ProcessInstance, ServiceCase
@@ -196,6 +197,14 @@ def _move(
                 "name": data.get("result_name"),
                 "number": data.get("result_number"),
             }
+            # the 办结通知书 is printed by a worker, off the clerk's step
+            jobs.schedule(
+                session,
+                "document",
+                at,
+                instance_id=case.instance_id,
+                payload={"case": case.case_number, "kind": "completion"},
+            )
     session.flush()
     _recompute_due(session, case)
     audit.record(
@@ -376,6 +385,18 @@ def details(session: Session, number: str) -> dict:
             for t in steps
         ],
     }
+
+
+def write_document(session: Session, number: str, kind: str, folder: Path | None = None) -> Path:
+    """Render a case document and keep it under the data folder (`documents/<case number>/`)."""
+    from .config import Settings
+
+    html, pdf, filename = document(session, number, kind)
+    target = (folder or Settings.from_env().data_dir / "documents") / number
+    target.mkdir(parents=True, exist_ok=True)
+    (target / filename).write_bytes(pdf)
+    (target / filename).with_suffix(".html").write_text(html, encoding="utf-8")
+    return target / filename
 
 
 def document(session: Session, number: str, kind: str) -> tuple[str, bytes, str]:

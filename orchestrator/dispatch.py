@@ -13,9 +13,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from functools import cache
+from pathlib import Path
 
 from celery import Celery
 
@@ -54,13 +57,13 @@ def celery_app(broker_url: str) -> Celery:
 
 
 @cache
-def _worker_store(database_url: str) -> Store:
-    return Store(database_url)
+def _worker_store(database_url: str, data_dir: str) -> Store:
+    return Store(database_url, Path(data_dir))
 
 
 def _run_job_task(task, job_id: int) -> dict:
     settings = Settings.from_env()
-    store = _worker_store(settings.database_url)
+    store = _worker_store(settings.database_url, str(settings.data_dir))
     try:
         outcome = jobs.run_job(store, int(job_id))
     except Exception as exc:  # the database is away: nothing was applied; try again later
@@ -94,16 +97,22 @@ def send(broker_url: str | None, ids: Iterable[int], store: Store | None = None)
     return failed
 
 
+def resend_after() -> timedelta:
+    """How long a sent job may stay not done before it is sent again: ONEWINDOW_RESEND_SECONDS (default 30)."""
+    return timedelta(seconds=float(os.environ.get("ONEWINDOW_RESEND_SECONDS") or 30))
+
+
 def beat(settings: Settings, interval: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
     """`onewindow beat`: send due jobs every `interval` seconds (one per deployment is enough; more are safe)."""
     store = Store(settings.database_url)
+    resend = resend_after()
     log.info("dispatcher running: due jobs go to %s every %ss", settings.broker_url, interval)
     while not stop():
         started = time.monotonic()
         try:
             sent = 0
             while True:
-                ids = jobs.claim_for_dispatch(store)
+                ids = jobs.claim_for_dispatch(store, resend_after=resend)
                 failed = send(settings.broker_url, ids, store)
                 sent += len(ids) - len(failed)
                 if failed or len(ids) < 500:

@@ -85,7 +85,7 @@ def run_next(store: Store, worker: str | None = None, at: datetime | None = None
         job = session.scalars(query).first()
         if job is None:
             return None
-        return _run(session, job, worker or worker_name(), at)
+        return _run(session, job, worker or worker_name(), at, store.data_dir)
 
 
 def run_job(store: Store, job_id: int, worker: str | None = None, at: datetime | None = None) -> dict:
@@ -100,13 +100,14 @@ def run_job(store: Store, job_id: int, worker: str | None = None, at: datetime |
         job = session.scalars(query).first()
         if job is None:
             return {"job": job_id, "status": "skipped", "follow_up": []}
-        outcome = _run(session, job, worker or worker_name(), at)
+        outcome = _run(session, job, worker or worker_name(), at, store.data_dir)
         outcome["follow_up"] = new_due_ids(session, at) if outcome["status"] == "done" else []
         return outcome
 
 
-def _run(session: Session, job: Job, worker: str, at: datetime) -> dict:
+def _run(session: Session, job: Job, worker: str, at: datetime, data_dir=None) -> dict:
     """Run a locked job in the caller's transaction; a failure is recorded on the row, never lost."""
+    session.info["data_dir"] = data_dir
     job.locked_by, job.locked_until = worker, at + timedelta(minutes=5)
     job.status = "running"  # so the step it triggers schedules follow-up timers as new rows
     try:
@@ -197,6 +198,16 @@ def execute(session: Session, job: Job) -> None:
     elif job.kind == "continue":
         released = frozenset(filter(None, [(job.payload or {}).get("release")]))
         instances.step_job(session, job.instance_id, released=released)
+    elif job.kind == "notify":
+        from . import notifications
+
+        notifications.deliver(session, job.instance_id, job.payload or {})
+    elif job.kind == "document":
+        from . import cases
+
+        folder = session.info.get("data_dir")
+        payload = job.payload or {}
+        cases.write_document(session, payload["case"], payload["kind"], folder and folder / "documents")
     else:
         raise ValueError(f"unknown job kind {job.kind!r}")
 

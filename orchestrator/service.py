@@ -59,7 +59,7 @@ DEMO_MEMBERS = {
 class OneWindow:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = Store(settings.database_url)
+        self.store = Store(settings.database_url, settings.data_dir)
 
     def _tx(self, work: Callable[[Session], T]) -> T:
         """One transaction; with a broker, the jobs it made due are sent to the workers once it committed."""

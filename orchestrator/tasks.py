@@ -10,7 +10,7 @@ from uuid import uuid4
 from sqlalchemy import and_, bindparam, exists, false, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
-from . import audit, calendar_days, definitions, engine, forms, groups, instances, orgs
+from . import audit, calendar_days, definitions, engine, forms, groups, instances, jobs, orgs
 from .cases import china_date
 from .clock import now
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem
@@ -549,6 +549,18 @@ def urge(
         raise Conflict(f"task {task_id} is no longer open (it is {task.state})")
     task.urged_at = now()
     audit.record(session, "urge", user, instance_id=task.instance_id, task_id=task_id, opinion=text)
+    jobs.schedule(  # the reminder itself goes out from a worker
+        session,
+        "notify",
+        task.urged_at,
+        instance_id=task.instance_id,
+        payload={
+            "user": task.assignee,
+            "group": None if task.assignee else task.candidate_group,
+            "org_path": task.org_path,
+            "text": f"催办：{task.title or task.name}" + (f"（{text}）" if text else ""),
+        },
+    )
     return {"task": task_id, "urged_at": task.urged_at.isoformat()}
 
 

@@ -99,7 +99,7 @@ def test_reject_needs_a_reason_and_takes_the_no_path(hall):
     assert (done["action"], done["opinion"]) == ("不通过", "材料不实")
     history = ow.instance(review["instance"])["history"]
     assert any(e["action"] == "reject" and e["opinion"] == "材料不实" for e in history)
-    assert ow.case(started["case_number"])["status"] != 8
+    assert ow.case(started["case_number"])["status_code"] == 13  # 不予许可
     with pytest.raises(InvalidInput):  # general_approval declares no 补正 path on its review step
         _, other = _accepted(ow, name="王五")
         ow.supplement(other["id"], "mz_gq", "缺材料")
@@ -201,3 +201,25 @@ def test_only_your_own_waiting_uploads_join_a_case(hall):
     with pytest.raises(InvalidInput):
         ow.start("general_approval", {"applicant": "张三"}, actor="fd_gq", attachment_ids=[999999])
     assert hall.row_counts() == before  # the refused start stored nothing
+
+
+def test_an_urge_is_sent_by_a_job_and_a_closed_case_gets_its_notice_printed(hall):
+    ow = hall.ow
+    started, review = _accepted(ow)
+    ow.urge(review["id"], "fd_gq", "申请人来电")  # unclaimed: every 民政 clerk who may take it
+    ow.run_due_jobs()
+    notified = [e for e in ow.instance(review["instance"])["history"] if e["action"] == "notified"]
+    assert sorted(e["after"]["to"] for e in notified) == ["mz_all", "mz_gq"]  # not 集士港镇's clerk
+    assert "申请人来电" in notified[0]["after"]["text"]
+    ow.claim(review["id"], "mz_gq")
+    done = ow.complete(review["id"], "mz_gq", {"approved": True})
+    (deliver,) = done["tasks"]
+    ow.add_member("fd_gq", "delivery", "gaoqiao")  # the front desk also hands out results
+    ow.claim(deliver["id"], "fd_gq")
+    ow.complete(deliver["id"], "fd_gq", {"delivery": "窗口领取"})
+    assert ow.case(started["case_number"])["status_code"] == 11
+    folder = ow.settings.data_dir / "documents" / started["case_number"]
+    assert not folder.exists()  # printed by a worker, not in the clerk's step
+    ow.run_due_jobs()
+    (pdf,) = folder.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")

@@ -45,8 +45,9 @@ def make_engine(url: str) -> Engine:
 class Store:
     """Owns the engine and hands out one session per unit of work."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, data_dir: Path | None = None):
         self.url = url
+        self.data_dir = data_dir  # where jobs keep the files they make (documents)
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
