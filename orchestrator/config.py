@@ -28,6 +28,7 @@ class Settings:
             broker_url=env.get("ONEWINDOW_BROKER_URL") or None,
             data_dir=Path(env.get("ONEWINDOW_DATA_DIR") or REPO_ROOT / "var" / "data"),
             forms_dir=Path(env.get("ONEWINDOW_FORMS_DIR") or REPO_ROOT / "forms"),
+            processes_dir=Path(env.get("ONEWINDOW_PROCESSES_DIR") or REPO_ROOT / "processes"),
             max_upload_bytes=int(env.get("ONEWINDOW_MAX_DEPLOY_BYTES") or 5 * 1024 * 1024),
             max_material_bytes=int(env.get("ONEWINDOW_MAX_MATERIAL_BYTES") or 10 * 1024 * 1024),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import calendar_days, jobs
@@ -156,8 +157,12 @@ def open_cases(session: Session) -> list[dict]:
 
 def ensure_sweep_job(session: Session) -> None:
     """Keep one pending sweep job (the worker's supervision heartbeat)."""
-    if (
-        session.scalar(select(jobs.Job.id).where(jobs.Job.kind == "sweep", jobs.Job.status == "pending"))
-        is None
+    if session.scalar(
+        select(jobs.Job.id).where(jobs.Job.kind == "sweep", jobs.Job.status.in_(("pending", "running")))
     ):
-        jobs.schedule(session, "sweep", now())
+        return
+    try:
+        with session.begin_nested():  # a worker and a dispatcher starting together: one insert wins
+            jobs.schedule(session, "sweep", now())
+    except IntegrityError:
+        session.info.pop("new_jobs", None)

@@ -173,6 +173,13 @@ class Job(Base):
     __table_args__ = (
         Index("ix_job_due", "status", "due_at"),
         Index("ix_job_instance", "instance_id", "status"),
+        Index(
+            "ux_job_one_pending_sweep",
+            "kind",
+            unique=True,
+            postgresql_where=text("kind = 'sweep' AND status = 'pending'"),
+            sqlite_where=text("kind = 'sweep' AND status = 'pending'"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # timer / continue / start
