@@ -1,8 +1,10 @@
 """`make bench`: durable completion vs SpiffWorkflow in memory, step cost as history grows, and the 待签收
-inbox over a million tasks (bench/inbox.py).
+inbox over a million tasks (bench/inbox.py), then Celery + Redis: cases per second with 1 and 2 workers and
+timer lag with 100 000 waiting timers (bench/distributed.py).
 
-Run: .venv/bin/python -m bench [--quick] [--inbox-only]. PostgreSQL is used when ONEWINDOW_TEST_DATABASE_URL's
-server answers (the inbox section needs it).
+Run: .venv/bin/python -m bench [--quick] [--inbox-only | --distributed-only]. PostgreSQL is used when
+ONEWINDOW_TEST_DATABASE_URL's server answers (the inbox and distributed sections need it; the distributed
+section also needs Redis, db 14 of 127.0.0.1:6379 or ONEWINDOW_BENCH_REDIS_URL).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from orchestrator import definitions, engine, sandbox
 from orchestrator.config import Settings
 from orchestrator.service import OneWindow
 
-from . import inbox
+from . import distributed, inbox
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "bpmn"
@@ -139,11 +141,16 @@ def step_growth(ow: OneWindow, key: str, instances: int) -> tuple[float, float, 
 def main() -> None:
     args = argparse.ArgumentParser()
     args.add_argument("--quick", action="store_true")
-    args.add_argument("--inbox-only", action="store_true", help="only the inbox section")
+    only = args.add_mutually_exclusive_group()
+    only.add_argument("--inbox-only", action="store_true", help="only the inbox section")
+    only.add_argument("--distributed-only", action="store_true", help="only the Celery + Redis section")
     opts = args.parse_args()
-    if not opts.inbox_only:
+    if not (opts.inbox_only or opts.distributed_only):
         engine_sections(opts.quick)
-    inbox.section(opts.quick)
+    if not opts.distributed_only:
+        inbox.section(opts.quick)
+    if not opts.inbox_only:
+        distributed.section(opts.quick)
 
 
 def engine_sections(quick: bool) -> None:
