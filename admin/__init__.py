@@ -38,11 +38,13 @@ def create_app(settings: Settings | None = None, overrides: dict[str, Any] | Non
     with app.app_context():
         db.init_app(app)
         appbuilder.init_app(app, db.session)
-        from . import api, errors, views
+        from . import api, errors, health, metrics_view, views
 
         views.register(appbuilder)
         api.register(appbuilder)
         errors.register(app)
+        health.register(app)
+        metrics_view.register(app)
     if app.config.get("ONEWINDOW_RUN_JOBS"):
         from . import jobs_thread
 

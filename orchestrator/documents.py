@@ -670,7 +670,12 @@ def _pdf(doc: _Doc) -> bytes:
         {c for t in doc.texts() for c in t if ord(c) not in font.face.charToGlyph and c not in "\n\t"}
     )
     if missing:
-        log.warning("case %s: font has no glyph for %s", doc.case_number, "".join(missing[:20]))
+        log.warning(
+            "case %s: font has no glyph for %s",
+            doc.case_number,
+            "".join(missing[:20]),
+            extra={"case": doc.case_number},
+        )
 
     def style(sname: str, size: float, leading: float, **kw) -> ParagraphStyle:
         return ParagraphStyle(sname, fontName=name, fontSize=size, leading=leading, wordWrap="CJK", **kw)

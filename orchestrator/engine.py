@@ -7,7 +7,6 @@ definition id); an instance's state is SpiffWorkflow's own serialization minus t
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -27,11 +26,10 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import clock, sandbox
+from . import clock, logs, sandbox
 
 clock.install()
-for _name in ("spiff", "spiff.task", "spiff.workflow", "spiff.metrics"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+logs.quiet_spiff()  # also without logs.configure(): a library user gets no per-step INFO lines either
 
 
 class _StatelessSpecConverter(BpmnWorkflowConverter):
