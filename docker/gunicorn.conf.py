@@ -28,6 +28,9 @@ def on_starting(server) -> None:
     """In the master, before any worker: a clean metrics directory, and Flask-AppBuilder's setup done once."""
     for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         stale.unlink()
+    from orchestrator import logs
+
+    logs.configure()  # gunicorn does not go through the CLI: same log lines as worker and beat
     from admin import create_app, db
 
     app = create_app(None, {"ONEWINDOW_RUN_JOBS": False})
