@@ -50,6 +50,7 @@ def celery_app(broker_url: str) -> Celery:
             "socket_connect_timeout": 2,
         },
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,  # redirected, our stderr log handler would loop into it and drop records
         worker_send_task_events=False,
     )
     app.task(name=TASK, bind=True, max_retries=None)(_run_job_task)
@@ -75,26 +76,36 @@ def _run_job_task(task, job_id: int) -> dict:
     return outcome
 
 
+# A send to a broker that is down takes kombu's whole connect timeout (2 s): after one fails, this process
+# leaves new jobs to the dispatcher for a few seconds rather than make every request wait that long again.
+PAUSE_AFTER_BROKER_FAILURE = 5.0
+_broker_down_until: dict[str, float] = {}
+
+
 def send(broker_url: str | None, ids: Iterable[int], store: Store | None = None) -> list[int]:
     """Send job ids to the workers; return those the broker did not take (they stay due in the table)."""
     ids = list(ids)
     if not broker_url or not ids:
         return ids
-    app = celery_app(broker_url)
-    failed = []
-    for i, job_id in enumerate(ids):
-        try:
-            app.send_task(TASK, args=[job_id], queue=QUEUE, retry=False)
-        except Exception as exc:  # noqa: BLE001 - broker down: the dispatcher sends them later
-            failed = ids[i:]
-            log.warning("broker unavailable (%s): %s job(s) left for the dispatcher", exc, len(failed))
-            break
+    failed = ids if time.monotonic() < _broker_down_until.get(broker_url, 0.0) else _publish(broker_url, ids)
     if failed and store is not None:
         try:
             jobs.unmark_dispatched(store, failed)
         except Exception:  # noqa: BLE001 - resent after the resend delay anyway
             pass
     return failed
+
+
+def _publish(broker_url: str, ids: list[int]) -> list[int]:
+    app = celery_app(broker_url)
+    for i, job_id in enumerate(ids):
+        try:
+            app.send_task(TASK, args=[job_id], queue=QUEUE, retry=False)
+        except Exception as exc:  # noqa: BLE001 - broker down: the dispatcher sends them later
+            _broker_down_until[broker_url] = time.monotonic() + PAUSE_AFTER_BROKER_FAILURE
+            log.warning("broker unavailable (%s): %s job(s) left for the dispatcher", exc, len(ids) - i)
+            return ids[i:]
+    return []
 
 
 def resend_after() -> timedelta:

@@ -9,68 +9,15 @@ import sys
 import time
 from dataclasses import replace
 
-import pytest
+import distributed
 from diagrams import approval
+from distributed import spawn, stop, wait_until
 from sqlalchemy import text
 
 from orchestrator.config import REPO_ROOT
 from orchestrator.service import OneWindow
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture
-def redis_url():
-    import redis
-
-    url = os.environ.get("ONEWINDOW_TEST_REDIS_URL", DEFAULT_REDIS)
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.flushdb()
-    except redis.exceptions.ConnectionError as exc:
-        from conftest import require_or_skip
-
-        require_or_skip(f"Redis not reachable at {url}: {exc}")
-    yield url
-    client.flushdb()
-
-
-@pytest.fixture
-def pg_harness(request, tmp_path):
-    request.getfixturevalue("pg_url")
-    from conftest import Harness, _settings, _truncate
-
-    url = request.getfixturevalue("pg_url")
-    _truncate(url)
-    h = Harness(_settings(url, tmp_path))
-    yield h
-    h.ow.close()
-
-
-def spawn(command: str, settings, redis_url: str, *extra: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "ONEWINDOW_DATABASE_URL": settings.database_url,
-        "ONEWINDOW_BROKER_URL": redis_url,
-        "ONEWINDOW_DATA_DIR": str(settings.data_dir),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator.cli", command, *extra],
-        env=env,
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def stop(*procs: subprocess.Popen) -> None:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
+pg_harness, redis_url = distributed.pg_harness, distributed.redis_url  # fixtures
 
 
 def job_states(ow: OneWindow) -> dict[str, int]:
@@ -78,15 +25,6 @@ def job_states(ow: OneWindow) -> dict[str, int]:
         return dict(
             conn.execute(text("SELECT status, count(*) FROM job WHERE kind = 'continue' GROUP BY 1")).all()
         )
-
-
-def wait_until(check, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def deploy(ow: OneWindow, tmp_path) -> None:
