@@ -43,6 +43,7 @@ def celery_app(broker_url: str) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a worker waits for Redis as long as it takes
         broker_connection_timeout=2,
         broker_transport_options={
             "visibility_timeout": 300,

@@ -15,6 +15,7 @@ import traceback
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from .clock import now
@@ -52,13 +53,18 @@ def schedule(
 
 
 def new_due_ids(session: Session, at: datetime | None = None) -> list[int]:
-    """Ids of the jobs this transaction scheduled that are already due (to send right after commit)."""
+    """Ids of the jobs this transaction scheduled that are already due, marked as sent: the caller sends
+    them right after commit (and unmarks those the broker refuses), so the dispatcher does not send
+    them a second time; if the process dies in between, the dispatcher resends them after its delay."""
     fresh = session.info.pop("new_jobs", [])
     if not fresh:
         return []
-    session.flush()
     at = at or now()
-    return [j.id for j in fresh if j.status == "pending" and j.due_at <= at]
+    due = [j for j in fresh if j.status == "pending" and j.due_at <= at]
+    for j in due:
+        j.dispatched_at = at
+    session.flush()
+    return [j.id for j in due]
 
 
 def pending_of(instance_id: int, kind: str) -> Select:
@@ -113,41 +119,46 @@ def _run(session: Session, job: Job, worker: str, at: datetime, data_dir=None) -
     try:
         with session.begin_nested():
             execute(session, job)
+    except DBAPIError as exc:
+        if exc.connection_invalidated:  # the database went away: nothing can be recorded; the caller retries
+            raise
+        return _failed(session, job, exc, at)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, never lost
-        session.info.pop("new_jobs", None)  # rolled back with the step
-        job.attempts += 1
-        job.last_error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
-        job.locked_by = job.locked_until = None
-        job.status = "pending"
-        if job.attempts >= job.max_attempts:
-            job.status = "incident"
-            log.error(
-                "job %s (%s, instance %s) is now an incident: %s",
-                job.id,
-                job.kind,
-                job.instance_id,
-                exc,
-                extra={"job": job.id, "instance": job.instance_id},
-            )
-        else:
-            job.due_at = at + backoff(job.attempts)
-            log.warning(
-                "job %s failed (attempt %s): %s",
-                job.id,
-                job.attempts,
-                exc,
-                extra={"job": job.id, "instance": job.instance_id},
-            )
-        return {
-            "job": job.id,
-            "kind": job.kind,
-            "instance": job.instance_id,
-            "status": job.status,
-            "error": str(exc),
-        }
+        return _failed(session, job, exc, at)
     job.status, job.done_at = "done", at
     job.locked_by = job.locked_until = None
     return {"job": job.id, "kind": job.kind, "instance": job.instance_id, "status": "done"}
+
+
+def _failed(session: Session, job: Job, exc: Exception, at: datetime) -> dict:
+    """Record a failed attempt on the job: pending again after a backoff, an incident after the last."""
+    session.info.pop("new_jobs", None)  # rolled back with the step
+    job.attempts += 1
+    job.last_error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
+    job.locked_by = job.locked_until = None
+    ids = {"job": job.id, "instance": job.instance_id}
+    if job.attempts >= job.max_attempts:
+        job.status = "incident"
+        log.error(
+            "job %s (%s, instance %s) is now an incident: %s",
+            job.id,
+            job.kind,
+            job.instance_id,
+            exc,
+            extra=ids,
+        )
+    else:
+        job.status, job.due_at = "pending", at + backoff(job.attempts)
+        log.warning(
+            "job %s failed (attempt %s, next at %s): %s", job.id, job.attempts, job.due_at, exc, extra=ids
+        )
+    return {
+        "job": job.id,
+        "kind": job.kind,
+        "instance": job.instance_id,
+        "status": job.status,
+        "error": str(exc),
+    }
 
 
 def claim_for_dispatch(
@@ -226,7 +237,11 @@ def run_due(store: Store, at: datetime | None = None, limit: int = 10_000) -> li
 def work_forever(store: Store, poll_seconds: float = 1.0, stop=lambda: False) -> None:
     """The embedded worker loop (no broker)."""
     while not stop():
-        if not run_due(store, limit=100):
+        try:
+            if not run_due(store, limit=100):
+                time.sleep(poll_seconds)
+        except Exception as exc:  # noqa: BLE001 - the database is away: the table keeps the work
+            log.warning("jobs could not run (%s); trying again", exc)
             time.sleep(poll_seconds)
 
 

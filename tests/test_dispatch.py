@@ -8,10 +8,11 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import distributed
 from diagrams import approval
-from distributed import spawn, stop, wait_until
+from distributed import free_port, spawn, stop, wait_until
 from sqlalchemy import text
 
 from orchestrator.config import REPO_ROOT
@@ -79,6 +80,59 @@ def test_beat_sends_jobs_nobody_sent_and_a_second_delivery_does_nothing(pg_harne
     for s in started:
         history = [e["action"] for e in quiet.instance(s["instance"])["history"]]
         assert history.count("complete") == 1 and history.count("end") == 0
+
+
+def sent_marks(ow: OneWindow) -> list[bool]:
+    with ow.store.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT dispatched_at FROM job WHERE kind = 'continue' ORDER BY id")
+        ).scalars()
+        return [r is not None for r in rows]
+
+
+def test_jobs_sent_after_commit_are_not_sent_again_by_the_dispatcher(pg_harness, redis_url, tmp_path):
+    """The request that made a job due sends it; the dispatcher only sends it again if it is still not done
+    after the resend delay (its message lost with a worker or a Redis restart)."""
+    import redis
+
+    from orchestrator import jobs
+
+    ow = OneWindow(replace(pg_harness.ow.settings, broker_url=redis_url))
+    deploy(ow, tmp_path)
+    for s in [ow.start("approval") for _ in range(3)]:
+        ow.complete(s["tasks"][0]["id"], "clerk", {})
+    assert sent_marks(ow) == [True, True, True]
+    assert redis.Redis.from_url(redis_url).llen("onewindow") == 3  # one message each, no worker yet
+    assert jobs.claim_for_dispatch(ow.store, resend_after=timedelta(seconds=30)) == []
+    later = datetime.now(UTC) + timedelta(seconds=31)
+    assert len(jobs.claim_for_dispatch(ow.store, at=later, resend_after=timedelta(seconds=30))) == 3
+    ow.close()
+
+
+def test_with_the_broker_down_the_clerk_is_not_kept_waiting_and_the_dispatcher_sends_later(
+    pg_harness, redis_url, tmp_path, caplog
+):
+    from orchestrator import dispatch, jobs
+
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    ow = OneWindow(replace(pg_harness.ow.settings, broker_url=down))
+    deploy(ow, tmp_path)
+    started = [ow.start("approval") for _ in range(3)]
+    with caplog.at_level("WARNING", logger="onewindow.dispatch"):
+        for s in started:
+            ow.complete(s["tasks"][0]["id"], "clerk", {})  # committed although the broker refuses the job
+    assert sent_marks(ow) == [False, False, False]
+    refusals = [r for r in caplog.records if "broker unavailable" in r.getMessage()]
+    assert len(refusals) == 1  # after one refusal, requests leave their jobs to the dispatcher without trying
+    ids = _continue_ids(ow)
+    assert sorted(jobs.claim_for_dispatch(ow.store)) == ids  # the dispatcher offers them
+    assert dispatch.send(redis_url, ids) == []  # the dispatcher, once the broker is back
+    ow.close()
+
+
+def _continue_ids(ow: OneWindow) -> list[int]:
+    with ow.store.engine.connect() as conn:
+        return list(conn.execute(text("SELECT id FROM job WHERE kind = 'continue' ORDER BY id")).scalars())
 
 
 def test_without_a_broker_beat_refuses_to_start(tmp_path):
