@@ -39,7 +39,10 @@ def scrape() -> Response:
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
     service = current_app.extensions["onewindow"]
-    return Response(metrics.exposition(service.store), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return Response(
+        metrics.exposition(service.store, service.settings.broker_url),
+        headers={"Content-Type": CONTENT_TYPE_LATEST},
+    )
 
 
 def register(app: Flask) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from . import metrics
 from .clock import now
 from .errors import Conflict, NotFound
 from .store.db import Store
@@ -117,7 +118,7 @@ def _run(session: Session, job: Job, worker: str, at: datetime, data_dir=None) -
     job.locked_by, job.locked_until = worker, at + timedelta(minutes=5)
     job.status = "running"  # so the step it triggers schedules follow-up timers as new rows
     try:
-        with session.begin_nested():
+        with session.begin_nested(), metrics.running_job():
             execute(session, job)
     except DBAPIError as exc:
         if exc.connection_invalidated:  # the database went away: nothing can be recorded; the caller retries

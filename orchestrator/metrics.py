@@ -11,6 +11,11 @@ Two kinds of numbers, kept apart on purpose:
   `onewindow_dispatch_lag_seconds` (now - the oldest due_at among those, 0 when none),
   `onewindow_incidents` (from one grouped query over the job table), `onewindow_open_tasks{group}` (open or
   claimed human tasks) and `onewindow_database_up` (0 when the queries failed; the rest is still served).
+* Jobs in hand, which no committed row shows (a job runs inside its one transaction): with a broker,
+  `onewindow_jobs_running` counts the job ids Celery workers took and have not yet acknowledged (they
+  acknowledge after the job's transaction) and `onewindow_jobs_queued` those waiting in the queue, read from
+  Redis at scrape time, with `onewindow_broker_up`; without a broker, `onewindow_jobs_running` counts the jobs
+  this process is running.
 
 `exposition(store)` renders all of it in the text format (`CONTENT_TYPE_LATEST`); admin/metrics_view.py serves
 it at GET /metrics.
@@ -31,8 +36,10 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
@@ -50,7 +57,7 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-JOB_STATUSES = ("pending", "running", "done", "incident", "cancelled")
+JOB_STATUSES = ("pending", "done", "incident", "cancelled")  # "running" is never committed
 # Always reported (as 0 when absent) so dashboards have series; other kinds appear once in the table.
 JOB_KINDS = ("timer", "continue", "sweep", "notify", "document")
 COMPLETION_ACTIONS = ("complete", "reject", "supplement", "send_back")
@@ -67,6 +74,23 @@ STEP_SECONDS = Histogram(
     ["action"],
     buckets=STEP_BUCKETS,
 )
+
+
+_running = 0
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def running_job() -> Iterator[None]:
+    """Count a job as running in this process while the block runs (the embedded runner's gauge)."""
+    global _running
+    with _running_lock:
+        _running += 1
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running -= 1
 
 
 def timed(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -166,12 +190,48 @@ class _Delegate(Collector):
         return self.registry.collect()
 
 
+class BrokerCollector(Collector):
+    """Jobs in the workers' hands and waiting in the queue, read from Redis at each scrape."""
+
+    def __init__(self, broker_url: str):
+        self.broker_url = broker_url
+
+    def collect(self) -> Iterator[Metric]:
+        from .dispatch import QUEUE
+
+        try:
+            client = _redis(self.broker_url)
+            running, queued = client.hlen(UNACKED), client.llen(QUEUE)
+        except Exception as exc:  # noqa: BLE001 - a scrape must still answer (and say the broker is down)
+            log.warning("metrics: broker not reachable: %s", exc)
+            yield _gauge("onewindow_broker_up", "1 when the broker could be read.", 0)
+            return
+        yield _gauge("onewindow_broker_up", "1 when the broker could be read.", 1)
+        yield _gauge(RUNNING, RUNNING_HELP, running)
+        yield _gauge(
+            "onewindow_jobs_queued", "Job ids sent to the broker, waiting for a free worker.", queued
+        )
+
+
+UNACKED = "unacked"  # kombu's Redis transport keeps delivered, unacknowledged messages in this hash
+RUNNING = "onewindow_jobs_running"
+RUNNING_HELP = "Jobs being run now (with a broker: taken by a worker and not yet acknowledged)."
+
+
+@functools.cache
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def exposition(store: Store | None) -> bytes:
-    """Every metric in the Prometheus text format; the database gauges only when a store is given."""
+def exposition(store: Store | None, broker_url: str | None = None) -> bytes:
+    """Every metric in the Prometheus text format; the database gauges only when a store is given, the
+    running jobs from the broker when there is one, else from this process."""
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_dir():
         from prometheus_client.multiprocess import MultiProcessCollector
@@ -181,7 +241,16 @@ def exposition(store: Store | None) -> bytes:
         registry.register(_Delegate(REGISTRY))
     if store is not None:
         registry.register(DatabaseCollector(store))
+    if broker_url:
+        registry.register(BrokerCollector(broker_url))
+    else:
+        registry.register(_InProcess())
     return generate_latest(registry)
+
+
+class _InProcess(Collector):
+    def collect(self) -> Iterator[Metric]:
+        yield _gauge(RUNNING, RUNNING_HELP, _running)
 
 
 def child_exit(server: object, worker: object) -> None:

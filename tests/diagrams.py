@@ -87,3 +87,49 @@ def approval(
 </bpmn:definitions>
 """
     )
+
+
+ASYNC = (
+    "<bpmn:extensionElements><spiffworkflow:properties>"
+    '<spiffworkflow:property name="async" value="true" />'
+    "</spiffworkflow:properties></bpmn:extensionElements>"
+)
+# About 0.15 s of sandboxed Python per script (the sandbox allows 1 s per script).
+SLOW = "total = 0\nfor i in range(50000):\n    total = total + i"
+
+
+def slow_diagram(key: str = "slow", slow_scripts: int = 2) -> str:
+    """受理 (frontdesk) → async 登记 (`runs = runs + 1`) → slow scripts → 审核 (minzheng) → end.
+
+    The async script and the slow ones after it are one job: about 0.3 s of work a worker may die in."""
+    steps = ["Script_count", *[f"Script_slow{i}" for i in range(slow_scripts)]]
+    scripts = "".join(
+        f'<bpmn:scriptTask id="{sid}" name="{sid}">{ASYNC if i == 0 else ""}'
+        f"<bpmn:incoming>Flow_{i}</bpmn:incoming><bpmn:outgoing>Flow_{i + 1}</bpmn:outgoing>"
+        f"<bpmn:script>{'runs = runs + 1' if i == 0 else SLOW}</bpmn:script></bpmn:scriptTask>"
+        for i, sid in enumerate(steps)
+    )
+    chain = ["Task_accept", *steps, "Task_review"]
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="Flow_{i}" sourceRef="{a}" targetRef="{b}" />'
+        for i, (a, b) in enumerate(zip(chain, chain[1:], strict=False), start=0)
+    )
+    return (
+        HEAD
+        + f"""<bpmn:process id="{key}" name="慢脚本" isExecutable="true">
+  <bpmn:laneSet id="LaneSet_1">
+    <bpmn:lane id="Lane_front" name="frontdesk"><bpmn:flowNodeRef>Task_accept</bpmn:flowNodeRef></bpmn:lane>
+    <bpmn:lane id="Lane_back" name="minzheng"><bpmn:flowNodeRef>Task_review</bpmn:flowNodeRef></bpmn:lane>
+  </bpmn:laneSet>
+  <bpmn:startEvent id="Start_1"><bpmn:outgoing>Flow_s</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:sequenceFlow id="Flow_s" sourceRef="Start_1" targetRef="Task_accept" />
+  <bpmn:userTask id="Task_accept" name="受理"><bpmn:incoming>Flow_s</bpmn:incoming><bpmn:outgoing>Flow_0</bpmn:outgoing></bpmn:userTask>
+  {scripts}
+  <bpmn:userTask id="Task_review" name="审核"><bpmn:incoming>Flow_{len(steps)}</bpmn:incoming><bpmn:outgoing>Flow_e</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="End_1"><bpmn:incoming>Flow_e</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="Flow_e" sourceRef="Task_review" targetRef="End_1" />
+  {flows}
+</bpmn:process>
+</bpmn:definitions>
+"""
+    )

@@ -5,16 +5,27 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
+from dataclasses import replace
 from datetime import timedelta
 
+import distributed
 import pytest
+from diagrams import slow_diagram
+from distributed import free_port, spawn, stop, wait_until
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from orchestrator import clock, jobs, metrics
 from orchestrator.config import REPO_ROOT
 from orchestrator.errors import Conflict
+from orchestrator.metrics import RUNNING
+from orchestrator.service import OneWindow
 from orchestrator.store.db import Store
+
+pg_harness, redis_url = distributed.pg_harness, distributed.redis_url  # fixtures
 
 BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "+Inf"]
 
@@ -57,7 +68,6 @@ def test_job_gauges_count_the_job_table_and_the_dispatch_lag(site):
     assert value(got, "onewindow_jobs", status="pending", kind="probe") == 3
     assert value(got, "onewindow_jobs", status="incident", kind="probe") == 1
     assert value(got, "onewindow_jobs", status="done", kind="probe") == 1
-    assert value(got, "onewindow_jobs", status="running", kind="probe") == 0
     assert value(got, "onewindow_jobs", status="cancelled", kind="probe") == 0
     assert value(got, "onewindow_jobs_due") == 2  # the future one is not due, the incident is not pending
     assert value(got, "onewindow_dispatch_lag_seconds") == 600  # the oldest due pending job waits 10 minutes
@@ -180,3 +190,49 @@ def test_the_gauge_queries_run_on_sqlite_and_postgresql(harness):
     assert value(samples, "onewindow_jobs_due") == 1
     assert value(samples, "onewindow_dispatch_lag_seconds") == 90
     assert value(samples, "onewindow_incidents") == 0
+
+
+def slow_case(ow, tmp_path, key: str, scripts: int) -> int:
+    """A started case whose 受理 is done: its async job (`scripts` × 0.15 s of sandboxed Python) is due."""
+    (tmp_path / f"{key}.bpmn").write_text(slow_diagram(key, slow_scripts=scripts))
+    ow.deploy(tmp_path / f"{key}.bpmn", publish=True)
+    ow.add_member("clerk", "frontdesk")
+    started = ow.start(key, {"runs": 0})
+    ow.complete(started["tasks"][0]["id"], "clerk", {})
+    return started["instance"]
+
+
+def test_without_a_broker_jobs_running_counts_the_job_this_process_runs(site, tmp_path):
+    slow_case(site.ow, tmp_path, "slow_metrics", scripts=4)
+    assert value(scrape(site), "onewindow_jobs_running") == 0
+    runner = threading.Thread(target=jobs.run_due, args=(site.ow.store,))
+    runner.start()
+    seen = []
+    while runner.is_alive():  # the process's own gauge (no database query, which SQLite would make wait)
+        seen.append(value(parse(metrics.exposition(None).decode()), RUNNING))
+        time.sleep(0.02)
+    runner.join()
+    assert 1 in seen and set(seen) <= {0, 1}
+    assert value(scrape(site), "onewindow_jobs_running") == 0
+
+
+def test_with_a_broker_running_and_queued_jobs_are_read_from_redis(pg_harness, redis_url, tmp_path):
+    ow = OneWindow(replace(pg_harness.ow.settings, broker_url=redis_url))
+
+    def gauges() -> tuple[float, float, float]:
+        got = parse(metrics.exposition(ow.store, redis_url).decode())
+        return tuple(value(got, n) for n in ("onewindow_broker_up", "onewindow_jobs_queued", RUNNING))
+
+    slow_case(ow, tmp_path, "slow_broker", scripts=6)  # sent to Redis at commit; no worker yet
+    assert gauges() == (1, 1, 0)
+    worker = spawn("worker", ow.settings, redis_url, "--concurrency", "1")
+    try:
+        wait_until(lambda: gauges() == (1, 0, 1), 60, 0.02)  # taken, in the worker's hands
+        wait_until(lambda: gauges() == (1, 0, 0), 60)  # acknowledged after its transaction
+    finally:
+        stop(worker)
+    with ow.store.engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM job WHERE kind = 'continue'")).scalar_one() == "done"
+    down = parse(metrics.exposition(ow.store, f"redis://127.0.0.1:{free_port()}/0").decode())
+    assert value(down, "onewindow_broker_up") == 0 and value(down, "onewindow_database_up") == 1
+    ow.close()
