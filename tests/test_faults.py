@@ -24,7 +24,7 @@ from diagrams import ASYNC, HEAD, slow_diagram
 from distributed import PrivatePostgres, children, kill_all, spawn, stop, wait_until
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from webapp import Site, _pg_database
+from webapp import make_site
 
 from orchestrator.config import REPO_ROOT, Settings
 from orchestrator.service import OneWindow
@@ -293,25 +293,7 @@ def async_general_approval(tmp_path) -> Path:
 @pytest.fixture
 def web_site(private_redis, tmp_path):
     """The demo web app on a fresh PostgreSQL database, its broker the test's own Redis."""
-    admin, name, url = _pg_database("ow_fault")
-    settings = Settings(
-        database_url=url,
-        broker_url=private_redis.url,
-        data_dir=tmp_path / "data",
-        processes_dir=REPO_ROOT / "processes",
-    )
-    site = Site(settings)
-    try:
-        yield site
-    finally:
-        site.close()
-        with site.app.app_context():
-            from admin import db
-
-            db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from make_site("postgres", tmp_path, broker_url=private_redis.url)
 
 
 def timed(call, *args, **kw):

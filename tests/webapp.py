@@ -103,27 +103,31 @@ def _pg_database(prefix: str):
     return admin, name, base.set(database=name).render_as_string(hide_password=False)
 
 
-def make_site(kind: str, tmp: Path):
+def make_site(kind: str, tmp: Path, broker_url: str | None = None):
     """Yields a Site on a fresh database of `kind` (sqlite / postgres) and drops it afterwards."""
     settings_of = lambda url: Settings(  # noqa: E731
-        database_url=url, data_dir=tmp / "data", processes_dir=REPO_ROOT / "processes"
+        database_url=url, broker_url=broker_url, data_dir=tmp / "data", processes_dir=REPO_ROOT / "processes"
     )
     if kind == "sqlite":
         site = Site(settings_of(f"sqlite:///{tmp / 'web.db'}"))
-        yield site
-        site.close()
+        try:
+            yield site
+        finally:
+            site.close()
         return
     admin, name, url = _pg_database("ow_web")
     site = Site(settings_of(url))
-    yield site
-    site.close()
-    with site.app.app_context():
-        from admin import db
+    try:
+        yield site
+    finally:
+        site.close()
+        with site.app.app_context():
+            from admin import db
 
-        db.engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+            db.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="module")
