@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import distributed
-from diagrams import approval
+from diagrams import approval, slow_diagram
 from distributed import free_port, spawn, stop, wait_until
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from orchestrator.config import REPO_ROOT
 from orchestrator.service import OneWindow
@@ -148,3 +149,45 @@ def test_without_a_broker_beat_refuses_to_start(tmp_path):
         cwd=REPO_ROOT,
     )
     assert out.returncode == 2 and "ONEWINDOW_BROKER_URL" in out.stdout
+
+
+def test_two_workers_never_step_one_instance_at_once(pg_harness, tmp_path):
+    """Two jobs of one instance run at the same moment on two workers: the second waits on the instance's
+    row lock until the first has committed, then steps the state the first left (no lost update, no retry)."""
+    from orchestrator import clock, jobs
+
+    ow = pg_harness.ow
+    (tmp_path / "slow_pair.bpmn").write_text(slow_diagram("slow_pair", slow_scripts=10))  # about 1.5 s
+    ow.deploy(tmp_path / "slow_pair.bpmn", publish=True)
+    ow.add_member("clerk", "frontdesk")
+    started = ow.start("slow_pair", {"runs": 0})
+    ow.complete(started["tasks"][0]["id"], "clerk", {})  # its async 登记 is now a due job
+    instance = started["instance"]
+    with ow.store.transaction() as s:  # a second job on the same instance, due now (as a timer or a message)
+        jobs.schedule(s, "continue", clock.now(), instance_id=instance)
+    first, second = _continue_ids(ow)
+    outcomes: dict[int, dict] = {}
+
+    def worker(job_id: int) -> None:
+        outcomes[job_id] = jobs.run_job(ow.store, job_id, worker=f"worker-{job_id}")
+
+    watcher = create_engine(ow.settings.database_url, isolation_level="AUTOCOMMIT")
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    a = threading.Thread(target=worker, args=(first,))
+    b = threading.Thread(target=worker, args=(second,))
+    with watcher.connect() as conn:
+        a.start()
+        time.sleep(0.2)  # the first job holds the instance and runs its slow scripts
+        b.start()
+        wait_until(lambda: conn.execute(text(waiting)).scalar_one() == 1, 10, 0.01)  # the second waits
+        assert a.is_alive()
+    a.join(30)
+    b.join(30)
+    watcher.dispose()
+    assert {outcomes[first]["status"], outcomes[second]["status"]} == {"done"}
+    detail = ow.instance(instance)
+    assert detail["data"]["runs"] == 1  # the async step ran once, its result kept
+    assert [t["name"] for t in detail["open_tasks"]] == ["Task_review"]
+    with ow.store.engine.connect() as conn:
+        tried = conn.execute(text("SELECT attempts, last_error FROM job WHERE kind = 'continue'")).all()
+    assert [tuple(r) for r in tried] == [(0, None), (0, None)]  # neither met a conflict
