@@ -64,10 +64,13 @@ def _worker_store(database_url: str, data_dir: str) -> Store:
 
 
 def _run_job_task(task, job_id: int) -> dict:
+    if isinstance(job_id, bool) or not isinstance(job_id, int) or job_id < 1:
+        log.error("message refused: %r is not a job id", job_id)  # retrying would never help
+        return {"job": job_id, "status": "refused"}
     settings = Settings.from_env()
     store = _worker_store(settings.database_url, str(settings.data_dir))
     try:
-        outcome = jobs.run_job(store, int(job_id))
+        outcome = jobs.run_job(store, job_id)
     except Exception as exc:  # the database is away: nothing was applied; try again later
         log.warning("job %s could not run (%s); retrying", job_id, exc, extra={"job": job_id})
         raise task.retry(exc=exc, countdown=min(60, 2 ** min(task.request.retries, 6))) from None

@@ -137,7 +137,7 @@ def _failed(session: Session, job: Job, exc: Exception, at: datetime) -> dict:
     job.attempts += 1
     job.last_error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000]
     job.locked_by = job.locked_until = None
-    ids = {"job": job.id, "instance": job.instance_id}
+    extra = {"job": job.id, "instance": job.instance_id}
     if job.attempts >= job.max_attempts:
         job.status = "incident"
         log.error(
@@ -146,12 +146,12 @@ def _failed(session: Session, job: Job, exc: Exception, at: datetime) -> dict:
             job.kind,
             job.instance_id,
             exc,
-            extra=ids,
+            extra=extra,
         )
     else:
         job.status, job.due_at = "pending", at + backoff(job.attempts)
         log.warning(
-            "job %s failed (attempt %s, next at %s): %s", job.id, job.attempts, job.due_at, exc, extra=ids
+            "job %s failed (attempt %s, next at %s): %s", job.id, job.attempts, job.due_at, exc, extra=extra
         )
     return {
         "job": job.id,

@@ -191,3 +191,17 @@ def test_two_workers_never_step_one_instance_at_once(pg_harness, tmp_path):
     with ow.store.engine.connect() as conn:
         tried = conn.execute(text("SELECT attempts, last_error FROM job WHERE kind = 'continue'")).all()
     assert [tuple(r) for r in tried] == [(0, None), (0, None)]  # neither met a conflict
+
+
+def test_a_message_that_is_no_job_id_is_refused_once_not_retried(pg_harness, redis_url, caplog, monkeypatch):
+    """Whatever else reaches the queue (a string, a float, a negative number) is refused with an error in the
+    log; the worker does not retry it forever."""
+    from orchestrator import dispatch
+
+    monkeypatch.setenv("ONEWINDOW_DATABASE_URL", pg_harness.ow.settings.database_url)
+    task = dispatch.celery_app(redis_url).tasks[dispatch.TASK]
+    with caplog.at_level("ERROR", logger="onewindow.dispatch"):
+        for bad in ("1; DROP TABLE job", 1.5, -3, True, None):
+            result = task.apply(args=[bad])  # Celery runs the task here, as a worker would
+            assert result.successful() and result.result == {"job": bad, "status": "refused"}
+    assert sum("is not a job id" in r.getMessage() for r in caplog.records) == 5
