@@ -193,12 +193,11 @@ def test_two_workers_never_step_one_instance_at_once(pg_harness, tmp_path):
     assert [tuple(r) for r in tried] == [(0, None), (0, None)]  # neither met a conflict
 
 
-def test_a_message_that_is_no_job_id_is_refused_once_not_retried(pg_harness, redis_url, caplog, monkeypatch):
+def test_a_message_that_is_no_job_id_is_refused_once_not_retried(redis_url, caplog):
     """Whatever else reaches the queue (a string, a float, a negative number) is refused with an error in the
     log; the worker does not retry it forever."""
     from orchestrator import dispatch
 
-    monkeypatch.setenv("ONEWINDOW_DATABASE_URL", pg_harness.ow.settings.database_url)
     task = dispatch.celery_app(redis_url).tasks[dispatch.TASK]
     with caplog.at_level("ERROR", logger="onewindow.dispatch"):
         for bad in ("1; DROP TABLE job", 1.5, -3, True, None):
