@@ -157,6 +157,13 @@ def kill_mid_job(workers: Workers, conn, whole_every: int, first_kill: int) -> l
     return killed
 
 
+def not_done(engine, kind: str = "continue") -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT count(*) FROM job WHERE kind = :k AND status <> 'done'"), {"k": kind}
+        ).scalar_one()
+
+
 @pytest.mark.slow
 def test_workers_killed_with_sigkill_mid_job_50_times_lose_and_repeat_nothing(
     pg_harness, private_redis, tmp_path
@@ -165,14 +172,24 @@ def test_workers_killed_with_sigkill_mid_job_50_times_lose_and_repeat_nothing(
     replaces and whose job it requeues; else the whole worker, whose unacknowledged message only the beat's
     resend brings back). Every case still reaches 审核, its async step applied exactly once."""
     redis_url = private_redis.url
-    n, kills_wanted = 60, 50  # a few more jobs than kills: there is always one to interrupt
+    kills_wanted, pending = 50, 8
     settings = replace(pg_harness.ow.settings, broker_url=redis_url)
     ow = OneWindow(settings)
     (tmp_path / "slow.bpmn").write_text(slow_diagram())
     ow.deploy(tmp_path / "slow.bpmn", publish=True)
     ow.add_member("clerk", "frontdesk")
-    started = [ow.start("slow", {"runs": 0}) for _ in range(n)]
-    ids = [s["instance"] for s in started]
+    waiting = [ow.start("slow", {"runs": 0}) for _ in range(3 * kills_wanted)]
+    before = versions(ow.store.engine)
+    accepted: list[int] = []
+
+    def accept_until_pending() -> None:
+        """Keep `pending` jobs not done, so the killer always finds one to interrupt however fast the
+        workers that are not being killed go."""
+        for _ in range(pending - not_done(ow.store.engine)):
+            assert waiting, "every case was accepted before 50 kills"
+            case = waiting.pop()
+            ow.complete(case["tasks"][0]["id"], "clerk", {})
+            accepted.append(case["instance"])
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -182,27 +199,28 @@ def test_workers_killed_with_sigkill_mid_job_50_times_lose_and_repeat_nothing(
     watcher = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
     kills = []
     try:
-        before = versions(ow.store.engine)
-        for s in started:
-            ow.complete(s["tasks"][0]["id"], "clerk", {})
         t0 = time.monotonic()
         with watcher.connect() as conn:
             while len(kills) < kills_wanted:
+                accept_until_pending()
                 kills += kill_mid_job(workers, conn, whole_every=5, first_kill=len(kills))
         killing = time.monotonic() - t0
-        recovery = wait_until(lambda: jobs_by_status(ow.store.engine).get("done") == n, 60)
+        recovery = wait_until(lambda: jobs_by_status(ow.store.engine).get("done") == len(accepted), 60)
     finally:
         stop(beat)
         workers.stop()
         watcher.dispose()
     print(
-        f"{kills.count('pool')} pool process kills, {kills.count('worker')} worker kills in {killing:.1f} s;"
-        f" all jobs done {recovery:.1f} s later"
+        f"{kills.count('pool')} pool process kills, {kills.count('worker')} worker kills in {killing:.1f} s"
+        f" over {len(accepted)} jobs; all jobs done {recovery:.1f} s later"
     )
     lost = sum(log.read_text().count("raised error: WorkerLostError") for log in logs.glob("owworker*.log"))
-    assert lost == kills.count("pool")  # Celery saw each pool process die while it ran a job
-    assert jobs_by_status(ow.store.engine) == {"done": n}
-    assert_each_stepped_once(ow, ids, before, 2)  # 受理, then the job
+    # Celery saw the pool processes die while they ran a job: (nearly) every one, since a kill can land in the
+    # moment between the check that its job is still in its transaction and the kill, after the commit
+    assert 0.8 * kills.count("pool") <= lost <= kills.count("pool")
+    assert jobs_by_status(ow.store.engine) == {"done": len(accepted)}
+    assert_each_stepped_once(ow, accepted, before, 2)  # 受理, then the job
+    assert all(versions(ow.store.engine)[case["instance"]] == before[case["instance"]] for case in waiting)
     ow.close()
 
 
