@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-
-
-def utcnow() -> datetime:
-    """Naive UTC: the one time convention of the store (SQLite keeps no zone)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def make_engine(url: str) -> Engine:

@@ -30,6 +30,7 @@ class OrgGroup(Base):
     __tablename__ = "org_group"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime())  # closed: no new members or tasks (0014)
 
 
 class OrgUnit(Base):
@@ -42,6 +43,29 @@ class OrgUnit(Base):
     level: Mapped[str] = mapped_column(String(8))  # 区县 / 镇街 / 村社 / 网格
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("org_unit.code"))
     path: Mapped[str] = mapped_column(String(500), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime())  # closed: no new members or cases (0014)
+
+
+class ServiceWindow(Base):
+    """A numbered window of a hall (an org unit of level 区县 or 镇街): 高桥镇便民服务中心 3号综合窗口. Open while
+    `closed_at` is null; an open window's number is unique in its hall (0018)."""
+
+    __tablename__ = "service_window"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hall: Mapped[str] = mapped_column(ForeignKey("org_unit.code"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # 综合窗口 / 出件窗口 / 专业窗口
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class ClerkWindow(Base):
+    """我的窗口: the window a clerk sits at, remembered until they choose another (0018)."""
+
+    __tablename__ = "clerk_window"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("service_window.id"))
+    chosen_at: Mapped[datetime] = mapped_column(DateTime())
 
 
 class GroupMember(Base):
@@ -70,6 +94,8 @@ class ProcessDefinition(Base):
     catalog: Mapped[dict | None] = mapped_column(JSON)
     forms: Mapped[dict] = mapped_column(JSON)  # form file name -> JSON document (snapshot)
     lanes: Mapped[dict] = mapped_column(JSON)  # lane name -> group code (snapshot)
+    tests: Mapped[dict | None] = mapped_column(JSON)  # tests/<name> -> the process test
+    import_report: Mapped[list | None] = mapped_column(JSON)  # an imported draft's findings (deploy: null)
     timer_start: Mapped[bool] = mapped_column(Boolean, default=False)
     deployed_by: Mapped[str | None] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(DateTime())
@@ -247,6 +273,7 @@ class ServiceCase(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime())
     result: Mapped[dict | None] = mapped_column(JSON)
     tolerated: Mapped[list | None] = mapped_column(JSON)  # 容缺受理: materials owed after acceptance
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("service_window.id"))  # where received (0018)
 
 
 class CasePause(Base):
@@ -293,3 +320,43 @@ class Evaluation(Base):
     clerk: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime())
     rectification_instance: Mapped[int | None] = mapped_column(Integer)
+
+
+class DraftEdit(Base):
+    """Work an analyst typed and a save refused: kept, per user and key, until saved or discarded."""
+
+    __tablename__ = "draft_edit"
+    __table_args__ = (UniqueConstraint("username", "key", name="ux_draft_edit_user_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200))
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    files: Mapped[dict] = mapped_column(JSON)  # file name (x.bpmn, forms/x.json, item.yaml) → text
+    problems: Mapped[list] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class LoginGuard(Base):
+    """Failed logins in a row per account name (known or not), and the lock they led to."""
+
+    __tablename__ = "login_guard"
+    username: Mapped[str] = mapped_column(String(256), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class ItemTemplate(Base):
+    """An item template saved from a published item (the repository's templates/ folders are the others)."""
+
+    __tablename__ = "item_template"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    local_class: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    based_on_key: Mapped[str | None] = mapped_column(String(200))
+    based_on_version: Mapped[int | None] = mapped_column(Integer)
+    files: Mapped[dict] = mapped_column(JSON)  # the unit: x.bpmn, forms/x.json, item.yaml → text
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime())
