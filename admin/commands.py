@@ -3,11 +3,17 @@ so `orchestrator` never imports the web): serve, the demo accounts, and web user
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
 from typing import Any
 
-from orchestrator.config import Settings
-from orchestrator.errors import InvalidInput, Problem
+from werkzeug.serving import make_server
+
+from orchestrator.core.config import Settings
+from orchestrator.core.errors import InvalidInput, Problem
+from orchestrator.service import OneWindow
 
 # contract.md: demo accounts (password `demo`) and their roles
 DEMO_ACCOUNTS = {
@@ -17,6 +23,7 @@ DEMO_ACCOUNTS = {
     "minzheng": ("BackOffice", "民政"),
     "renshe": ("BackOffice", "人社"),
     "yibao": ("BackOffice", "医保"),
+    "shichang": ("BackOffice", "市场监管"),
     "supervisor": ("Supervisor", "督查"),
     "grid": ("Grid", "网格员"),
 }
@@ -30,9 +37,17 @@ def _app(settings: Settings):
 
 
 def add_user(
-    settings: Settings, username: str, role: str, password: str, *, name: str | None = None, app=None
+    settings: Settings,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    name: str | None = None,
+    app=None,
+    demo: bool = False,
 ) -> dict[str, Any]:
-    """Create a web account with one role (idempotent: an existing account keeps its password)."""
+    """Create a web account with one role (idempotent: an existing account keeps its password). A new
+    password follows the policy (`identity.passwords`); only the demo accounts' `demo` is exempt."""
     app = app or _app(settings)
     with app.app_context():
         sm = app.appbuilder.sm
@@ -42,8 +57,9 @@ def add_user(
             raise InvalidInput(Problem(f"no role '{role}' (roles: {roles})", field="role"))
         user = sm.find_user(username=username)
         if user is None:
-            if not password or len(password) < 4:
-                raise InvalidInput(Problem("a password has at least 4 characters", field="password"))
+            problems = [] if demo else OneWindow.password_problems(password or "", username)
+            if problems:
+                raise InvalidInput([Problem(p, field="password") for p in problems])
             user = sm.add_user(
                 username, name or username, "-", f"{username}@onewindow.local", found, password
             )
@@ -58,7 +74,7 @@ def add_user(
 def demo_accounts(settings: Settings) -> list[dict]:
     app = _app(settings)
     return [
-        add_user(settings, user, role, "demo", name=name, app=app)
+        add_user(settings, user, role, "demo", name=name, app=app, demo=True)
         for user, (role, name) in DEMO_ACCOUNTS.items()
     ]
 
@@ -67,5 +83,23 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080) -> None
     from . import create_app
 
     app = create_app(settings)
+    server = make_server(host, port, app, threaded=True)  # no development-server banner; requests at INFO
+    logging.getLogger("werkzeug").setLevel(
+        logging.INFO if logging.getLogger().level <= logging.INFO else logging.WARNING
+    )
     print(f"OneWindow web app on http://{host}:{port}  (Ctrl-C stops it)", flush=True)
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Ctrl-C and a service manager's SIGTERM stop it, even when started in the background by a shell
+    # (which starts it with SIGINT ignored): the request being answered finishes first.
+    stopping = threading.Event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

@@ -9,8 +9,9 @@ from typing import Any
 from flask import Flask
 from flask_appbuilder.const import AUTH_DB, AUTH_LDAP, AUTH_OAUTH
 
-from orchestrator.config import REPO_ROOT, Settings
+from orchestrator.core.config import REPO_ROOT, Settings
 
+from .hardening import login_key
 from .roles import FAB_ROLES
 
 AUTH_TYPES = {"db": AUTH_DB, "ldap": AUTH_LDAP, "oidc": AUTH_OAUTH}
@@ -19,6 +20,7 @@ AUTH_TYPES = {"db": AUTH_DB, "ldap": AUTH_LDAP, "oidc": AUTH_OAUTH}
 def flask_config(settings: Settings, env: dict[str, str] | None = None) -> dict[str, Any]:
     env = dict(os.environ if env is None else env)
     demo = env.get("ONEWINDOW_DEMO") == "1"
+    https = env.get("ONEWINDOW_HTTPS") == "1"
     config: dict[str, Any] = {
         "SECRET_KEY": env.get("ONEWINDOW_SECRET_KEY") or (_demo_secret(settings) if demo else None),
         "ONEWINDOW_DEMO": demo,
@@ -35,6 +37,7 @@ def flask_config(settings: Settings, env: dict[str, str] | None = None) -> dict[
         "AUTH_ROLE_PUBLIC": "Public",
         "AUTH_USER_REGISTRATION": False,
         "FAB_ROLES": FAB_ROLES,
+        "FAB_SECURITY_MANAGER_CLASS": "admin.security.OneWindowSecurityManager",
         "FAB_ADD_SECURITY_API": False,
         "FAB_API_SWAGGER_UI": True,
         "FAB_API_MAX_PAGE_SIZE": 200,
@@ -45,9 +48,23 @@ def flask_config(settings: Settings, env: dict[str, str] | None = None) -> dict[
         "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "admin" / "translations"),
         "LANGUAGES": {"zh": {"flag": "cn", "name": "中文"}, "en": {"flag": "gb", "name": "English"}},
         "WTF_CSRF_ENABLED": True,
-        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a form left open longer than a working day asks again
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "ONEWINDOW_HTTPS": https,
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # logins: Flask-AppBuilder's limit per address and account name, on top of the core's lock
+        "AUTH_RATE_LIMITED": True,
+        "AUTH_RATE_LIMIT": env.get("ONEWINDOW_LOGIN_RATE_LIMIT", "30 per minute"),
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_KEY_FUNC": login_key,
+        "RATELIMIT_STORAGE_URI": _limiter_storage(settings),
+        "RATELIMIT_SWALLOW_ERRORS": True,  # Redis away: logins still work (the lock still counts)
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": settings.max_material_bytes * 4 + 1024 * 1024,
         "JWT_ACCESS_TOKEN_EXPIRES": 3600,
     }
@@ -56,6 +73,11 @@ def flask_config(settings: Settings, env: dict[str, str] | None = None) -> dict[
         if key.startswith("ONEWINDOW_FAB_"):
             config[key.removeprefix("ONEWINDOW_FAB_")] = value
     return config
+
+
+def _limiter_storage(settings: Settings) -> str:
+    broker = settings.broker_url or ""
+    return broker if broker.startswith(("redis://", "rediss://")) else "memory://"
 
 
 def require_secret(app: Flask) -> None:

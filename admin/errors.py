@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 
-from orchestrator.errors import OneWindowError
+from orchestrator.core.errors import OneWindowError
 
 
 def register(app: Flask) -> None:

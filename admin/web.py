@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from flask import current_app, flash
 
-from orchestrator.errors import Conflict, InvalidInput, OneWindowError
+from orchestrator.core.errors import Conflict, InvalidInput, OneWindowError
 from orchestrator.service import OneWindow
 
 from .roles import sees_all, username
@@ -36,7 +36,7 @@ def problems_by_field(exc: InvalidInput) -> dict[str, str]:
     found: dict[str, str] = {}
     for p in exc.problems:
         key = p.field or ""
-        found[key] = f"{found[key]}；{p.message}" if key in found else p.message
+        found[key] = f"{found[key]}；{p.message}" if key in found else str(p.message)
     return found
 
 
