@@ -8,18 +8,22 @@ goes on to its first step when this user may handle it (the front desk's check),
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator
 from markupsafe import Markup
+from pypinyin import Style, lazy_pinyin
 
-from orchestrator.errors import InvalidInput, NotAllowed, NotFound
+from orchestrator.core.errors import InvalidInput, NotAllowed, NotFound
+from orchestrator.gov import vocabulary
 
 from .. import formrender
 from ..web import problems_by_field, service, username
-from .inbox import case_url, document_url, menu_allowed, upload_files
+from .inbox import case_url, document_url, group_names, menu_allowed, upload_files
 
 # 居民身份证号 (18 digits, last may be X) or 统一社会信用代码 (18 characters, no I O Z S V).
 ID_PATTERN = r"^([0-9]{17}[0-9Xx]|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10})$"
@@ -36,15 +40,39 @@ def published_items() -> list[dict]:
     return sorted(found.values(), key=lambda d: d["catalog"]["code"])
 
 
+def search_text(item: dict, departments: dict[str, str]) -> str:
+    """Everything the 受理 list's search box matches, lower-case, one line: name, codes, departments, and the
+    name's pinyin, whole and as initials ("医疗保险" → "yiliaobaoxian", "ylbx")."""
+    c = item["catalog"]
+    lead = c.get("lead_department") or ""
+    words = [c.get("name"), c.get("code"), c.get("implementation_code"), item["key"], c.get("type")]
+    words += [lead, departments.get(lead), c.get("implementing_body")]
+    name = str(c.get("name") or "")
+    pinyin = ["".join(lazy_pinyin(name)), "".join(lazy_pinyin(name, style=Style.FIRST_LETTER))]
+    words += [re.sub(r"\W+", "", p) for p in pinyin]  # the initials stay one word, the last one
+    return " ".join(str(w).lower() for w in words if w)
+
+
+def initials_of(text: str) -> str:
+    """The pinyin initials part of a search text (its last word)."""
+    return text.rsplit(" ", 1)[-1]
+
+
+def matches(query: str, text: str) -> bool:
+    """Every word of the query is found in the item's search text; a word of Latin letters may also be the
+    initials of the name's words in any order, two letters a word ("yljb": 医疗 … 基本)."""
+    for word in query.lower().split():
+        if word in text:
+            continue
+        pairs = [word[i : i + 2] for i in range(0, len(word), 2)]
+        if not (re.fullmatch(r"[a-z]+", word) and all(p in initials_of(text) for p in pairs)):
+            return False
+    return True
+
+
 def channel_choices(catalog: dict) -> list[str]:
-    """The channels (orchestrator.cases.CHANNELS) this item may be applied through."""
-    allowed = catalog.get("channels") or {}
-    choices = ["窗口"]
-    if allowed.get("online"):
-        choices += ["网上", "掌上"]
-    if allowed.get("proxy"):
-        choices.append("代办")
-    return choices + ["自助机"]
+    """The channels this item may be applied through."""
+    return vocabulary.channels_for(catalog)
 
 
 def _person(title: str, required: list[str]) -> dict:
@@ -73,7 +101,7 @@ def applicant_schema(catalog: dict) -> dict:
             "type": "string",
             "title": _("申请渠道"),
             "enum": channel_choices(catalog),
-            "default": "窗口",
+            "default": vocabulary.WINDOW,
         },
     }
     if (catalog.get("channels") or {}).get("proxy"):
@@ -106,6 +134,12 @@ def check(schema: dict, data: dict) -> dict[str, str]:
     return errors
 
 
+def window_context() -> dict:
+    """我的窗口 and the windows to pick from, for the 受理 pages."""
+    user = username() or ""
+    return {"my_window": service().my_window(user), "window_choices": service().window_choices(user)}
+
+
 class AcceptView(BaseView):
     """受理: pick a service item, fill in the applicant and the materials, start the case."""
 
@@ -115,7 +149,40 @@ class AcceptView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        return self.render_template("onewindow/accept/index.html", items=published_items())
+        """The items to pick from; `?q=` filters them on the server, the page's script as one types."""
+        query = (request.args.get("q") or "").strip()[:100]
+        departments = group_names()
+        items = [{**item, "search": search_text(item, departments)} for item in published_items()]
+        shown = [item for item in items if matches(query, item["search"])] if query else items
+        return self.render_template(
+            "onewindow/accept/index.html",
+            items=shown,
+            total=len(items),
+            query=query,
+            departments=departments,
+            **window_context(),
+        )
+
+    @expose("/my-window", methods=["POST"])
+    @has_access
+    def my_window(self):
+        """我的窗口: sit at one of the open windows of the halls where this user works (or at none)."""
+        text = (request.form.get("window") or "").strip()
+        back = request.form.get("next") or ""
+        back = back if back.startswith("/accept/") and "//" not in back else url_for("AcceptView.index")
+        if text and not (text.isdigit() and len(text) <= 18):
+            flash(_("没有这个窗口"), "danger")
+            return redirect(back), 303
+        try:
+            found = service().choose_window(username() or "", int(text) if text else None)
+        except InvalidInput as exc:
+            flash("；".join(problems_by_field(exc).values()), "danger")
+            return redirect(back), 303
+        if found:
+            flash(_("我的窗口：%(name)s", name=found["name"]), "success")
+        else:
+            flash(_("已取消窗口：此后收件不记录窗口"), "info")
+        return redirect(back), 303
 
     @expose("/<key>", methods=["GET"])
     @has_access
@@ -200,6 +267,7 @@ class AcceptView(BaseView):
                 form=formrender.render(applicant_schema(catalog), {}, data or {}, form_errors, prefix="a"),
                 materials=formrender.render_materials(catalog.get("materials") or [], received or []),
                 refused=refused,
+                **window_context(),
             ),
             status,
         )

@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from orchestrator.documents import KINDS
-from orchestrator.errors import NotAllowed, NotFound
+from orchestrator.core.errors import NotAllowed, NotFound
+from orchestrator.gov.vocabulary import DOCUMENT_KINDS as KINDS
 
 from .. import formrender
 from ..web import sees_all, service, username
@@ -169,7 +169,7 @@ def timeline_of(history: list[dict], tasks: list[dict], steps: list[dict]) -> li
 
 
 def _detail(action: str, after: dict, outcome: str | None) -> str | None:
-    from orchestrator.cases import STATUS
+    from orchestrator.gov.vocabulary import STATUS
 
     if action == "case_status" and after.get("status") in STATUS:
         return f"{after['status']} {_(STATUS[after['status']])}"

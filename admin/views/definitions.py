@@ -1,4 +1,5 @@
-"""Process definitions for analysts and admins: versions, upload, diagram, diff, modeler and form editor.
+"""Process definitions for analysts and admins: versions, upload, diagram and diff (the modeler and the form
+builder have modules of their own, on these permissions: modeler.py, forms.py).
 
 Every change goes through `OneWindow` (deploy, deploy_edit, set_status), which validates the whole unit and
 stores nothing when anything is wrong; these pages only show what it reports, problem by problem.
@@ -6,24 +7,19 @@ stores nothing when anything is wrong; these pages only show what it reports, pr
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from datetime import datetime, timedelta
 from itertools import groupby
 from pathlib import Path, PurePosixPath
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
-from orchestrator import forms
-from orchestrator.diff import diff_files
-from orchestrator.errors import Conflict, InvalidInput, OneWindowError, Problem
+from orchestrator.core.errors import Conflict, InvalidInput, OneWindowError, Problem
 
-from .. import formrender
 from ..web import flash_error, service, username
 
 CATEGORY = "流程定义"
@@ -40,6 +36,23 @@ CHANGE_LABELS = {
     "documentation": _l("说明"),
     "flowNodeRef": _l("泳道成员"),
     "detail": _l("细节"),
+}
+ASPECT_LABELS = {  # what changed about a form field (orchestrator.deploy.compare.ASPECTS)
+    "title": _l("标题"),
+    "type": _l("类型"),
+    "required": _l("必填"),
+    "enum": _l("可选值"),
+    "const": _l("固定值"),
+    "format": _l("格式"),
+    "pattern": _l("格式规则"),
+    "minimum": _l("最小值"),
+    "maximum": _l("最大值"),
+    "minLength": _l("最短长度"),
+    "maxLength": _l("最大长度"),
+    "minItems": _l("最少项数"),
+    "maxItems": _l("最多项数"),
+    "default": _l("默认值"),
+    "readOnly": _l("只读"),
 }
 PLAIN_NAME = re.compile(r"[\w\-. ()]{1,120}")  # a file name as given by the analyst, Chinese included
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,199}")  # a process id (XML NCName)
@@ -76,11 +89,6 @@ def _result_message(result: dict) -> str:
         version=result["version"],
         status=label,
     )
-
-
-def _ui_name_for(form_name: str) -> str:
-    stem = form_name.removesuffix(".json").removesuffix(".schema")
-    return f"{stem}.uischema.json"
 
 
 def _is_ui(name: str) -> bool:
@@ -268,13 +276,11 @@ class DefinitionView(BaseView):
         numbers = [v["version"] for v in versions]
         new = request.args.get("new", type=int) or numbers[-1]
         old = request.args.get("old", type=int) or (numbers[-2] if len(numbers) > 1 else numbers[-1])
-        result, problems = None, None
+        comparison, problems = None, None
         if old not in numbers or new not in numbers:
             abort(404)
         try:
-            result = diff_files(
-                service().definition(key, old)["files"], service().definition(key, new)["files"]
-            )
+            comparison = service().compare(key, old, new)
         except InvalidInput as exc:
             problems = _problem_rows(exc)
         return self._page(
@@ -283,211 +289,18 @@ class DefinitionView(BaseView):
             versions=versions,
             old=old,
             new=new,
-            result=result,
+            comparison=comparison,
+            result=comparison["diagram"] if comparison else None,
             problems=problems,
             change_labels=CHANGE_LABELS,
+            aspect_labels=ASPECT_LABELS,
             shown=_shown,
         )
 
-    # -- modeler -------------------------------------------------------------------------------------------
-
-    @expose("/<key>/<int:version>/modeler")
-    @has_access
-    def modeler(self, key: str, version: int):
-        d = service().definition(key, version)
-        name = request.args.get("file") if request.args.get("file") in d["files"] else sorted(d["files"])[0]
-        return self._page(
-            "modeler.html",
-            d=d,
-            key=key,
-            file_name=name,
-            files=sorted(d["files"]),
-            xml_url=url_for("DefinitionView.xml", key=key, version=version, file=name),
-            save_url=url_for("DefinitionView.modeler_save", key=key, version=version),
-        )
-
-    @expose("/modeler/new")
-    @has_access
-    def modeler_new(self):
-        """A blank diagram for a new key; an existing key opens its newest version instead."""
-        key = (request.args.get("key") or "").strip()
-        if not key:
-            return self._page("modeler.html", d=None, key=None)
-        if not KEY.fullmatch(key):
-            flash(_("流程标识须以字母开头，只含字母、数字、下划线、点和连字符"), "danger")
-            return self._page("modeler.html", d=None, key=None, wanted=key)
-        versions = _versions_of(key)
-        if versions:
-            flash(_("流程 %(key)s 已存在，已打开其最新版本", key=key), "info")
-            return redirect(url_for("DefinitionView.modeler", key=key, version=versions[-1]["version"]))
-        return self._page(
-            "modeler.html",
-            d=None,
-            key=key,
-            file_name=f"{key}.bpmn",
-            files=[],
-            xml_url="",
-            save_url=url_for("DefinitionView.modeler_save_new"),
-        )
-
-    @expose("/<key>/<int:version>/modeler/save", methods=["POST"])
-    @has_access
-    def modeler_save(self, key: str, version: int):
-        return self._save_diagram(base=(key, version))
-
-    @expose("/modeler/save", methods=["POST"])
-    @has_access
-    def modeler_save_new(self):
-        return self._save_diagram(base=None)
-
-    @staticmethod
-    def _save_diagram(base: tuple[str, int] | None):
-        """JSON {"xml", "file_name"} → a new draft: 201 [{key, version, status}], 200 if unchanged, 422 errors."""
-        body = request.get_json(silent=True)
-        xml = body.get("xml") if isinstance(body, dict) else None
-        file_name = body.get("file_name") if isinstance(body, dict) else None
-        if not isinstance(xml, str) or not xml.strip():
-            return _json_errors([Problem(_('请求须为 JSON {"xml", "file_name"}，xml 不能为空'))])
-        if not isinstance(file_name, str) or not _plain(file_name, ".bpmn"):
-            return _json_errors([Problem(_("文件名须为不含路径的 .bpmn 文件名"), file=str(file_name))])
-        return _json_deploy({file_name: xml.encode("utf-8")}, base)
-
-    # -- form editor ---------------------------------------------------------------------------------------
-
-    @expose("/forms/")
-    @has_access
-    def forms_start(self):
-        """Start empty, or pick a process whose newest version's forms to edit."""
-        return self._page(
-            "form_editor.html",
-            d=None,
-            keys=_versions_by_key(service().definitions()),
-            form_name="form.schema.json",
-            ui_name="form.uischema.json",
-            schema_text=json.dumps({"type": "object", "properties": {}}, ensure_ascii=False, indent=2),
-            ui_text="{}",
-            problems=None,
-            preview=_preview_html(b'{"type": "object", "properties": {}}', b"{}", "form.schema.json")[0],
-            preview_ok=True,
-        )
-
-    @expose("/<key>/<int:version>/forms")
-    @has_access
-    def form_editor(self, key: str, version: int):
-        d = service().definition(key, version)
-        names = sorted(n for n in d["forms"] if not _is_ui(n))
-        name = request.args.get("form")
-        if name not in d["forms"]:
-            name = names[0] if names else "form.schema.json"
-        ui_name = _ui_name_for(name)
-        schema = d["forms"].get(name, {"type": "object", "properties": {}})
-        schema_text = json.dumps(schema, ensure_ascii=False, indent=2)
-        ui_text = json.dumps(d["forms"].get(ui_name, {}), ensure_ascii=False, indent=2)
-        return self._editor(d, name, ui_name, schema_text, ui_text)
-
-    def _editor(self, d: dict, name: str, ui_name: str, schema_text: str, ui_text: str, problems=None):
-        html, ok = _preview_html(schema_text.encode(), ui_text.encode(), name)
-        return self._page(
-            "form_editor.html",
-            422 if problems else 200,
-            d=d,
-            names=sorted(n for n in d["forms"] if not _is_ui(n)),
-            form_name=name,
-            ui_name=ui_name,
-            schema_text=schema_text,
-            ui_text=ui_text,
-            problems=problems,
-            preview=html,
-            preview_ok=ok,
-        )
-
-    @expose("/forms/preview", methods=["POST"])
-    @has_access
-    def form_preview(self):
-        """JSON {"schema", "ui"} (texts as typed) → the rendered fields, or what is wrong with them (422)."""
-        body = request.get_json(silent=True)
-        body = body if isinstance(body, dict) else {}
-        schema, ui = body.get("schema"), body.get("ui")
-        if not isinstance(schema, str) or not isinstance(ui, str | None):
-            abort(400)
-        html, ok = _preview_html(
-            schema.encode(), (ui or "").encode(), str(body.get("name") or "form.schema.json")
-        )
-        return Response(html, status=200 if ok else 422, mimetype="text/html")
-
-    @expose("/<key>/<int:version>/forms/save", methods=["POST"])
-    @has_access
-    def form_save(self, key: str, version: int):
-        """The edited form (and uiSchema) in a new draft version of the process."""
-        d = service().definition(key, version)
-        name = (request.form.get("form_name") or "").strip()
-        ui_name = (request.form.get("ui_name") or "").strip()
-        schema_text, ui_text = request.form.get("schema", ""), request.form.get("ui", "")
-        problems = []
-        if not _plain(name, ".json"):
-            problems.append(Problem(_("表单文件名须为不含路径的 .json 文件名"), file=name))
-        if ui_text.strip() not in ("", "{}") and not _plain(ui_name, ".json"):
-            problems.append(Problem(_("uiSchema 文件名须为不含路径的 .json 文件名"), file=ui_name))
-        files = {f"forms/{name}": schema_text.encode("utf-8")}
-        if ui_text.strip() not in ("", "{}") or ui_name in d["forms"]:
-            files[f"forms/{ui_name}"] = (ui_text.strip() or "{}").encode("utf-8")
-        if not problems:
-            try:
-                results = service().deploy_edit(files, base=(key, version), actor=username())
-            except InvalidInput as exc:
-                problems = exc.problems
-            except OneWindowError as exc:
-                flash_error(exc)
-                return redirect(url_for("DefinitionView.form_editor", key=key, version=version, form=name))
-        if problems:
-            rows = [p.as_dict() for p in problems]
-            return self._editor(d, name, ui_name, schema_text, ui_text, problems=rows)
-        mine = next((r for r in results if r["key"] == key), results[0])
-        for r in results:
-            flash(_result_message(r), "info" if r["unchanged"] else "success")
-        if mine["unchanged"] and name not in d["forms"]:
-            flash(_("流程图中没有用户任务引用表单 %(name)s，所以它不属于任何版本", name=name), "warning")
-        return redirect(url_for("DefinitionView.form_editor", key=key, version=mine["version"], form=name))
-
-
-def _json_errors(problems: list[Problem], status: int = 422):
-    return jsonify({"errors": [p.as_dict() for p in problems]}), status
-
-
-def _json_deploy(files: dict[str, bytes], base: tuple[str, int] | None):
-    try:
-        results = service().deploy_edit(files, base=base, actor=username())
-    except InvalidInput as exc:
-        return _json_errors(exc.problems)
-    except OneWindowError as exc:
-        return jsonify({"error": str(exc)}), exc.http_status
-    body = [{k: r[k] for k in ("key", "version", "status", "unchanged")} for r in results]
-    return jsonify(body), 200 if all(r["unchanged"] for r in results) else 201
-
-
-def _preview_html(schema_raw: bytes, ui_raw: bytes, name: str) -> tuple[Markup, bool]:
-    """The form as a clerk would see it, or the problems (invalid JSON, invalid JSON Schema) instead."""
-    schema, problems = forms.load_schema(name if name.endswith(".json") else "form.schema.json", schema_raw)
-    ui: dict = {}
-    if ui_raw.strip():
-        ui_doc, ui_problems = forms.load_schema("form.uischema.json", ui_raw)
-        problems += [Problem(f"uiSchema: {p.message}", line=p.line) for p in ui_problems]
-        ui = ui_doc or {}
-    if not problems:
-        try:
-            title = schema.get("title")
-            heading = Markup('<h4 class="ow-form-title">{}</h4>').format(title) if title else Markup("")
-            return heading + formrender.render(schema, ui), True
-        except Exception as exc:  # a valid schema the renderer cannot draw: say so, never a 500
-            problems = [Problem(_("无法预览：%(error)s", error=f"{type(exc).__name__}: {exc}"))]
-    html = render_template(
-        "onewindow/definitions/_problems.html", problems=[p.as_dict() for p in problems], preview=True
-    )
-    return Markup(html), False
-
 
 def register(appbuilder: AppBuilder) -> None:
-    """The 流程定义 menu; it shows only to users who may use DefinitionView (analysts, admins)."""
+    """The 流程定义 menu; it shows only to users who may use DefinitionView (analysts, admins). The catalog
+    form and the version actions are views of their own on DefinitionView's permissions (below)."""
 
     def allowed() -> bool:
         return appbuilder.sm.has_access("can_index", "DefinitionView")
@@ -505,3 +318,18 @@ def register(appbuilder: AppBuilder) -> None:
     appbuilder.add_link(
         "表单设计", href="/definitions/forms/", icon="fa-wpforms", category=CATEGORY, cond=allowed
     )
+    _add_sharing(appbuilder)
+
+
+def _add_sharing(appbuilder: AppBuilder) -> None:
+    """The views that ride on DefinitionView's permissions (their methods map onto its permission names).
+    Each is given DefinitionView's whole permission list, so registering one neither adds nor removes a
+    stored permission (Flask-AppBuilder drops those a view does not list, which would leave the roles
+    without them and log a refusal at every start)."""
+    from . import catalog, versions  # they import this module's helpers
+
+    shared = next(v for v in appbuilder.baseviews if isinstance(v, DefinitionView))
+    for view_class in (catalog.CatalogView, versions.VersionsView):
+        view = view_class()
+        view.base_permissions = sorted(set(shared.base_permissions) | set(view.base_permissions))
+        appbuilder.add_view_no_menu(view)

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
-from orchestrator.errors import Conflict, InvalidInput
+from orchestrator.core.errors import Conflict, InvalidInput
 
 from .. import formrender
 from ..web import problems_by_field, sees_all, service, username
@@ -51,6 +51,7 @@ CASE_DATA_LABELS = {
 # step's opinion (each step's opinion is on the timeline).
 HIDDEN_DATA = ("item", "opinion")
 RECEIVED_FIELDS = ("materials_received", "received")  # a form's own 已收材料 list, kept as materials_received
+REASON_FIELDS = ("refuse_reason", "reason")  # where a 驳回 or 补正 reason lands (orchestrator.gov.clerk)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def upload_files(wanted: list[tuple[str, str, str | None]], errors: dict[str, st
         try:
             found = service().upload(upload.stream, upload.filename, material=material, actor=username())
         except InvalidInput as exc:
-            errors[key] = "；".join(p.message for p in exc.problems)
+            errors[key] = "；".join(str(p.message) for p in exc.problems)
             continue
         stored.append((key, found))
     return stored
@@ -378,6 +379,9 @@ class InboxView(BaseView):
         form = None
         if task["state"] in OPEN:
             values = prefill(shown, current) if data is None else data
+            if data is None:  # a 补正's reason is not this round's 不予受理理由
+                asked = supplement_reasons(instance)
+                values = {k: v for k, v in values.items() if not (k in REASON_FIELDS and v in asked)}
             if data is None and checklist and checklist.field and got:
                 values[checklist.field] = got  # the form's 已收材料 starts from what was received
             form = formrender.render(
@@ -391,7 +395,7 @@ class InboxView(BaseView):
         if checklist and checklist.field is None:
             materials = formrender.render_materials(checklist.materials, got)
         earlier = formrender.render(
-            {"type": "object", "properties": data_labels(task)},
+            {"type": "object", "properties": reason_labels(data_labels(task), current, instance)},
             {},
             {k: v for k, v in current.items() if k not in HIDDEN_DATA},
             readonly=True,
@@ -439,6 +443,21 @@ def data_labels(task: dict) -> dict[str, dict]:
         for name, sub in ((schema or {}).get("properties") or {}).items():
             if isinstance(sub, dict):
                 labels.setdefault(name, sub)
+    return labels
+
+
+def supplement_reasons(instance: dict) -> set[str]:
+    """The reasons given for 退回申请人补正 on this case."""
+    history = instance.get("history") or []
+    return {e["opinion"] for e in history if e.get("action") == "supplement" and e.get("opinion")}
+
+
+def reason_labels(labels: dict[str, dict], data: dict, instance: dict) -> dict[str, dict]:
+    """A reason field that holds the reason of a 补正 reads 补正理由, not the form's 不予受理理由."""
+    asked = supplement_reasons(instance)
+    for name in REASON_FIELDS:
+        if data.get(name) in asked:
+            labels[name] = {**labels.get(name, {}), "title": _("补正理由（需补正的材料）")}
     return labels
 
 

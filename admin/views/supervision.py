@@ -14,7 +14,7 @@ from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from orchestrator.errors import OneWindowError
+from orchestrator.core.errors import OneWindowError
 
 from ..web import flash_error, service
 
