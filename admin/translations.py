@@ -4,6 +4,8 @@ reads when the app starts (the .mo is built, not committed)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -26,7 +28,13 @@ def compile_catalogs(folder: Path = FOLDER) -> None:
                     if message.id and message.string:
                         merged[message.id] = message
         mo.parent.mkdir(exist_ok=True)
-        tmp = mo.with_suffix(".tmp")
-        with tmp.open("wb") as f:
-            write_mo(f, merged)
-        tmp.replace(mo)
+        # Several processes (test workers, gunicorn workers) may start at once: each writes its own
+        # temporary file and renames it into place, so none sees a half-written or vanished file.
+        fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix="messages.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write_mo(f, merged)
+            os.replace(tmp, mo)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
