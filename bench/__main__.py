@@ -1,10 +1,12 @@
 """`make bench`: durable completion vs SpiffWorkflow in memory, step cost as history grows, and the 待签收
 inbox over a million tasks (bench/inbox.py), then Celery + Redis: cases per second with 1 and 2 workers and
-timer lag with 100 000 waiting timers (bench/distributed.py).
+timer lag with 100 000 waiting timers (bench/distributed.py); statistics breakdowns over 100 000 and
+2 500 000 cases (bench/stats.py); the studio's form and process-test costs
+(bench/studio.py).
 
-Run: .venv/bin/python -m bench [--quick] [--inbox-only | --distributed-only]. PostgreSQL is used when
-ONEWINDOW_TEST_DATABASE_URL's server answers (the inbox and distributed sections need it; the distributed
-section also needs Redis, db 14 of 127.0.0.1:6379 or ONEWINDOW_BENCH_REDIS_URL).
+Run: .venv/bin/python -m bench [--quick] [--inbox-only | --distributed-only | --studio-only | --stats-only].
+PostgreSQL is used when ONEWINDOW_TEST_DATABASE_URL's server answers (the inbox and distributed sections
+need it; the distributed section also needs Redis, db 14 of 127.0.0.1:6379 or ONEWINDOW_BENCH_REDIS_URL).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from orchestrator import definitions, engine, sandbox
-from orchestrator.config import Settings
+from orchestrator.bpmn import engine, sandbox
+from orchestrator.core.config import Settings
+from orchestrator.deploy import definitions
 from orchestrator.service import OneWindow
 
-from . import distributed, inbox
+from . import distributed, inbox, portal, stats, studio
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "bpmn"
@@ -144,13 +147,29 @@ def main() -> None:
     only = args.add_mutually_exclusive_group()
     only.add_argument("--inbox-only", action="store_true", help="only the inbox section")
     only.add_argument("--distributed-only", action="store_true", help="only the Celery + Redis section")
+    only.add_argument("--portal-only", action="store_true", help="only the citizen portal section (网上办)")
+    only.add_argument("--stats-only", action="store_true", help="only the statistics section (统计分析)")
+    only.add_argument("--studio-only", action="store_true", help="only the form and process-test section")
     opts = args.parse_args()
+    if opts.portal_only:
+        portal.section(opts.quick)
+        return
+    if opts.stats_only:
+        stats.section(opts.quick)
+        return
+    if opts.studio_only:
+        studio.section(opts.quick)
+        return
     if not (opts.inbox_only or opts.distributed_only):
         engine_sections(opts.quick)
+        studio.section(opts.quick)
     if not opts.distributed_only:
         inbox.section(opts.quick)
     if not opts.inbox_only:
         distributed.section(opts.quick)
+    if not (opts.inbox_only or opts.distributed_only):
+        stats.section(opts.quick)
+        portal.section(opts.quick)
 
 
 def engine_sections(quick: bool) -> None:

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from orchestrator import clock
-from orchestrator.config import Settings
+from orchestrator.core import clock
+from orchestrator.core.config import Settings
 from orchestrator.service import DEMO_ORG, OneWindow
 
 GROUPS = (
