@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from orchestrator import calendar_days, deadlines, definitions
-from orchestrator.config import REPO_ROOT, Settings
+from orchestrator.core import workdays
+from orchestrator.core.config import REPO_ROOT, Settings
+from orchestrator.deploy import definitions
+from orchestrator.gov import calendar_days
 from orchestrator.service import OneWindow
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
@@ -49,9 +51,21 @@ def pg_url():
     admin.dispose()
 
 
+SHARED_REDIS_FILES = ("test_faults.py", "test_dispatch.py", "test_metrics.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs two workers), the tests that run Celery workers and beats run on
+    one xdist worker, one after the other (they time real processes; two at once would starve each other);
+    each xdist worker has its own PostgreSQL database and temp folders, each such test its own Redis."""
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()) or item.path.name in SHARED_REDIS_FILES:
+            item.add_marker(pytest.mark.xdist_group("shared_redis"))
+
+
 @functools.cache
 def _package_days() -> dict:
-    return deadlines.package_days()
+    return workdays.package_days()
 
 
 def _truncate(url: str) -> None:

@@ -1,5 +1,5 @@
-"""Distributed test kit: the shared Redis db 15 and PostgreSQL test database, worker and beat subprocesses,
-and private Redis / PostgreSQL servers that a test may stop and start (never the machine's shared ones)."""
+"""Distributed test kit: a Redis of each test's own and the PostgreSQL test database, worker and beat
+subprocesses, and private PostgreSQL servers that a test may stop and start (never the machine's shared ones)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,35 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import REPO_ROOT
+from orchestrator.core.config import REPO_ROOT
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 REDIS_SERVER = "/usr/bin/redis-server"
 
 
 @pytest.fixture
 def redis_url():
-    """Database 15 of the test Redis, emptied before and after."""
+    """A Redis of the test's own (a redis-server on a free port), so that no other test's worker, flush or
+    leftover message can take or drop its messages; `ONEWINDOW_TEST_REDIS_URL` names a shared database
+    instead (flushed before and after)."""
+    from orchestrator.jobs import dispatch
+
+    dispatch.celery_app.cache_clear()
+    shared = os.environ.get("ONEWINDOW_TEST_REDIS_URL")
+    if shared:
+        yield from _shared_redis(shared)
+    else:
+        server = PrivateRedis()
+        server.start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
+    dispatch.celery_app.cache_clear()
+
+
+def _shared_redis(url: str):
     import redis
 
-    url = os.environ.get("ONEWINDOW_TEST_REDIS_URL", DEFAULT_REDIS)
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.flushdb()

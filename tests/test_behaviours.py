@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from orchestrator import clock
-from orchestrator.errors import Conflict, NotAllowed, NotFound
+from orchestrator.core import clock
+from orchestrator.core.errors import Conflict, NotAllowed, NotFound
 
 ALL_GROUPS = ["frontdesk", "minzheng", "renshe", "yibao", "weijian", "gongan", "delivery", "command", "grid"]
 

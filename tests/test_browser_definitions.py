@@ -29,7 +29,7 @@ def test_analyst_fixes_a_rejected_upload_and_publishes_it(browser_page, site):
     expect(report).to_contain_text("校验未通过，未保存任何内容")
     expect(report.locator("tbody tr")).to_have_count(1)
     expect(report).to_contain_text("Flow_accept")
-    expect(report).to_contain_text("without a condition")
+    expect(report).to_contain_text("流出但没有条件")  # the core speaks Chinese by default
     screenshot(page, "definitions-validation-report")
     assert [d["version"] for d in site.ow.definitions() if d["key"] == "general_approval"] == [1]
 
@@ -40,6 +40,10 @@ def test_analyst_fixes_a_rejected_upload_and_publishes_it(browser_page, site):
     row = page.locator("#key-general_approval tr[data-version='2']")
     expect(row.locator(".ow-status")).to_have_text("草稿")
     row.locator("[data-action=publish]").click()
+    expect(page.locator("#confirm-submit")).to_have_text(
+        "确认发布"
+    )  # publishing says what it supersedes first
+    page.click("#confirm-submit")
     expect(page.locator(".alert").first).to_contain_text("general_approval v2 现为已发布")
     expect(page.locator("#key-general_approval tr[data-version='2'] .ow-status")).to_have_text("已发布")
 
@@ -94,4 +98,4 @@ def test_the_form_editor_previews_while_typing(browser_page):
 
     page.fill("#schema-text", '{"type": "object", "properties": {')
     expect(preview).to_have_attribute("data-state", "error")
-    expect(preview.locator("#preview-errors")).to_contain_text("not valid JSON")
+    expect(preview.locator("#preview-errors")).to_contain_text("不是有效的 JSON")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from webapp import login, screenshot
 
-from orchestrator import clock
+from orchestrator.core import clock
 
 COMPANY = {"name": "宁波甬才人力资源有限公司", "id_number": "91330203MA2H7K5X1Q", "phone": "0574-87001234"}
 PDF = (

@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 from conftest import BPMN_DIR
 
-from orchestrator import clock
-from orchestrator.config import REPO_ROOT
-from orchestrator.errors import Conflict, InvalidInput
+from orchestrator.core import clock
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import Conflict, InvalidInput
 
 UNIT = BPMN_DIR / "case_lifecycle"
 APPLICANT = {"applicant": {"name": "王小明", "id_number": "330106199001011234", "phone": "13800000000"}}

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from orchestrator.config import REPO_ROOT
-from orchestrator.errors import Conflict, InvalidInput, NotAllowed
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import Conflict, InvalidInput, NotAllowed
 from orchestrator.service import DEMO_ORG
 
 GENERAL = REPO_ROOT / "processes" / "general_approval"

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from orchestrator.config import REPO_ROOT
+from orchestrator.core.config import REPO_ROOT
 
 DEMO = REPO_ROOT / "processes" / "general_approval"
 
@@ -51,14 +51,14 @@ def test_a_case_from_deploy_to_done(cli):
     assert started["case_number"].startswith("DEMO-0001-")
     task = started["tasks"][0]
     assert (task["name"], task["group"]) == ("Task_accept", "frontdesk")
-    assert cli("start", "general_approval", "--business-key", "2026-0001", expect=3)["error"].endswith(
-        "already exists"
-    )
+    assert cli("start", "general_approval", "--business-key", "2026-0001", expect=3)["error"][
+        "message"
+    ].endswith("already exists")
     assert [t["id"] for t in cli("tasks", "--as", "zhang")] == [task["id"]]
     assert cli("tasks", "--as", "li") == []
     assert (
         "not offered to li (group 'frontdesk')"
-        in cli("claim", str(task["id"]), "--as", "li", expect=4)["error"]
+        in cli("claim", str(task["id"]), "--as", "li", expect=4)["error"]["message"]
     )
     cli("claim", str(task["id"]), "--as", "zhang")
     invalid = cli("complete", str(task["id"]), "--as", "zhang", "--data", '{"applicant": ""}', expect=2)
@@ -76,7 +76,7 @@ def test_a_case_from_deploy_to_done(cli):
         '{"applicant": "张三", "accepted": true}',
         expect=3,
     )
-    assert "no longer open" in again["error"]
+    assert "no longer open" in again["error"]["message"]
     review = done["tasks"][0]
     cli("complete", str(review["id"]), "--as", "zhang", "--data", '{"approved": true}', expect=4)
     cli("complete", str(review["id"]), "--as", "li", "--data", '{"approved": false, "opinion": "不符合条件"}')
@@ -97,16 +97,18 @@ def test_a_case_from_deploy_to_done(cli):
         ("Task_review", "li", "不通过"),
     ]
     assert case["steps"][1]["opinion"] == "不符合条件"
-    assert cli("withdraw", started["case_number"], "--as", "zhang", expect=3)["error"].endswith(
+    assert cli("withdraw", started["case_number"], "--as", "zhang", expect=3)["error"]["message"].endswith(
         "(办结(不通过))"
     )
-    assert cli("instance", "999", expect=4)["error"] == "no instance 999"
+    assert cli("instance", "999", expect=4)["error"]["message"] == "no instance 999"
     assert cli("definitions")[0]["running_instances"] == 0
 
 
 def test_bad_data_argument_is_invalid_input(cli):
     assert cli("start", "nothing", "--data", "{oops", expect=2)["errors"][0]["field"] == "data"
-    assert cli("start", "nothing", expect=4)["error"] == "process 'nothing' has no published version"
+    assert (
+        cli("start", "nothing", expect=4)["error"]["message"] == "process 'nothing' has no published version"
+    )
 
 
 def test_zip_unit_deploys_like_its_folder(cli, tmp_path):

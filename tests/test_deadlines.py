@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 
-from orchestrator import deadlines
-from orchestrator.config import REPO_ROOT
-from orchestrator.errors import InvalidInput
+from orchestrator.core import workdays
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import InvalidInput
 
 
 def test_national_day_2026_and_its_make_up_working_day(harness):
@@ -43,7 +43,7 @@ def test_admin_enters_a_new_years_schedule(harness):
     ):
         harness.ow.calendar_set(day, kind, actor="admin")
     assert harness.ow.calendar_due("2027-01-29", 1) == {"due": "2027-02-02", "provisional": False}
-    assert deadlines.is_working_day(date(2027, 2, 1)) is False  # the sandbox helpers follow the table
+    assert workdays.is_working_day(date(2027, 2, 1)) is False  # the sandbox helpers follow the table
 
 
 @pytest.mark.parametrize(

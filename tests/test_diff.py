@@ -6,9 +6,9 @@ import pytest
 from conftest import BPMN_DIR
 from lxml import etree
 
-from orchestrator.config import REPO_ROOT
-from orchestrator.diff import diff_files
-from orchestrator.errors import InvalidInput
+from orchestrator.bpmn.diff import diff_files
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import InvalidInput
 
 GENERAL = REPO_ROOT / "processes" / "general_approval" / "general_approval.bpmn"
 FILE = "general_approval.bpmn"
@@ -284,9 +284,48 @@ def test_hostile_or_broken_xml_is_refused(xml):
         diff_files({FILE: xml}, {"evil.bpmn": DOCTYPE, FILE: xml})
     [problem] = caught.value.problems
     assert (problem.file, problem.line) == ("evil.bpmn", 2)
-    assert "DOCTYPE" in problem.message and problem.message.startswith("new version:")
+    assert "DOCTYPE" in problem.message and str(problem.message).startswith("new version:")
 
     with pytest.raises(InvalidInput) as caught:
         diff_files({FILE: "<bpmn:definitions"}, {FILE: xml})
-    assert caught.value.problems[0].message.startswith("old version: not well-formed XML")
+    assert str(caught.value.problems[0].message).startswith("old version: not well-formed XML")
     assert caught.value.as_dict()["errors"][0]["file"] == FILE
+
+
+def test_a_field_shown_only_when_is_still_a_field_of_the_form():
+    """The form builder keeps a conditional field in `allOf[].then`: moving one there is no removal, and a
+    field added there is reported (the journey's diff once listed 快递单号 as removed)."""
+    from orchestrator.deploy.compare import forms_diff
+
+    tracking = {"type": "string", "title": "快递单号", "maxLength": 50}
+    when = {"properties": {"delivery": {"const": "快递送达"}}, "required": ["delivery"]}
+    delivery = {"delivery": {"type": "string", "title": "送达方式"}}
+    old = {
+        "type": "object",
+        "properties": {**delivery, "tracking_number": tracking},
+        "required": ["delivery"],
+        "allOf": [{"if": when, "then": {"required": ["tracking_number"]}}],
+    }
+    moved = {
+        "type": "object",
+        "properties": delivery,
+        "required": ["delivery"],
+        "allOf": [
+            {
+                "if": when,
+                "then": {"properties": {"tracking_number": tracking}, "required": ["tracking_number"]},
+            }
+        ],
+    }
+    assert forms_diff({"d.schema.json": old}, {"d.schema.json": moved})["fields"] == []
+    extra = {
+        **moved,
+        "allOf": [{**moved["allOf"][0], "else": {"properties": {"pickup": {"title": "领取人"}}}}],
+    }
+    [added] = forms_diff({"d.schema.json": moved}, {"d.schema.json": extra})["fields"]
+    assert (added["field"], added["title"], added["change"], added["required"]) == (
+        "pickup",
+        "领取人",
+        "added",
+        False,
+    )

@@ -16,7 +16,7 @@ from diagrams import approval, slow_diagram
 from distributed import free_port, spawn, stop, wait_until
 from sqlalchemy import create_engine, text
 
-from orchestrator.config import REPO_ROOT
+from orchestrator.core.config import REPO_ROOT
 from orchestrator.service import OneWindow
 
 pg_harness, redis_url = distributed.pg_harness, distributed.redis_url  # fixtures
@@ -69,7 +69,7 @@ def test_beat_sends_jobs_nobody_sent_and_a_second_delivery_does_nothing(pg_harne
     beat = spawn("beat", settings, redis_url)
     try:
         wait_until(lambda: job_states(quiet).get("done") == 5)
-        from orchestrator import dispatch
+        from orchestrator.jobs import dispatch
 
         with quiet.store.engine.connect() as conn:
             ids = list(conn.execute(text("SELECT id FROM job WHERE kind = 'continue'")).scalars())
@@ -113,7 +113,8 @@ def test_jobs_sent_after_commit_are_not_sent_again_by_the_dispatcher(pg_harness,
 def test_with_the_broker_down_the_clerk_is_not_kept_waiting_and_the_dispatcher_sends_later(
     pg_harness, redis_url, tmp_path, caplog
 ):
-    from orchestrator import dispatch, jobs
+    from orchestrator import jobs
+    from orchestrator.jobs import dispatch
 
     down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     ow = OneWindow(replace(pg_harness.ow.settings, broker_url=down))
@@ -154,7 +155,8 @@ def test_without_a_broker_beat_refuses_to_start(tmp_path):
 def test_two_workers_never_step_one_instance_at_once(pg_harness, tmp_path):
     """Two jobs of one instance run at the same moment on two workers: the second waits on the instance's
     row lock until the first has committed, then steps the state the first left (no lost update, no retry)."""
-    from orchestrator import clock, jobs
+    from orchestrator import jobs
+    from orchestrator.core import clock
 
     ow = pg_harness.ow
     (tmp_path / "slow_pair.bpmn").write_text(slow_diagram("slow_pair", slow_scripts=10))  # about 1.5 s
@@ -196,7 +198,7 @@ def test_two_workers_never_step_one_instance_at_once(pg_harness, tmp_path):
 def test_a_message_that_is_no_job_id_is_refused_once_not_retried(redis_url, caplog):
     """Whatever else reaches the queue (a string, a float, a negative number) is refused with an error in the
     log; the worker does not retry it forever."""
-    from orchestrator import dispatch
+    from orchestrator.jobs import dispatch
 
     task = dispatch.celery_app(redis_url).tasks[dispatch.TASK]
     with caplog.at_level("ERROR", logger="onewindow.dispatch"):

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from sqlalchemy import create_engine
 
-from orchestrator.config import REPO_ROOT
+from orchestrator.core.config import REPO_ROOT
 
 DOCKER = REPO_ROOT / "docker"
 COMPOSE_TEXT = (DOCKER / "compose.yaml").read_text()

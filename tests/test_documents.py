@@ -10,8 +10,8 @@ import pytest
 
 pypdf = pytest.importorskip("pypdf")
 
-from orchestrator import documents  # noqa: E402
-from orchestrator.documents import KINDS, FontUnavailableError, render, render_html, render_pdf  # noqa: E402
+from orchestrator.gov import documents  # noqa: E402
+from orchestrator.gov.documents import KINDS, FontUnavailableError, render, render_html, render_pdf  # noqa: E402
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -310,7 +310,7 @@ def test_dates_accept_date_objects_and_pass_other_text_through():
 
 
 def test_characters_the_font_lacks_are_reported(caplog):
-    with caplog.at_level("WARNING", logger="orchestrator.documents"):
+    with caplog.at_level("WARNING", logger="orchestrator.gov.documents.pdf"):
         render_pdf("receipt", realistic_case(applicant={"name": "张三\U0001f600"}))
     assert any("no glyph" in r.getMessage() and "\U0001f600" in r.getMessage() for r in caplog.records)
 
@@ -345,15 +345,15 @@ def test_pdf_is_fast_and_small():
 
 @pytest.fixture
 def fresh_font():
-    documents._pdf_font.cache_clear()
+    documents.fonts._pdf_font.cache_clear()
     yield
-    documents._pdf_font.cache_clear()
+    documents.fonts._pdf_font.cache_clear()
 
 
 def test_missing_font_fails_loudly_naming_the_package(monkeypatch, fresh_font):
     monkeypatch.delenv(documents.FONT_ENV, raising=False)
-    monkeypatch.setattr(documents, "_FONT_MODULE", "onewindow_no_such_font_package")
-    monkeypatch.setattr(documents, "_SYSTEM_FONTS", ())
+    monkeypatch.setattr(documents.fonts, "_FONT_MODULE", "onewindow_no_such_font_package")
+    monkeypatch.setattr(documents.fonts, "_SYSTEM_FONTS", ())
     with pytest.raises(FontUnavailableError) as excinfo:
         render_pdf("acceptance", realistic_case())
     message = str(excinfo.value)
@@ -378,9 +378,9 @@ def test_configured_file_that_is_not_a_font_is_an_error(monkeypatch, tmp_path, f
 
 def test_the_packaged_font_is_the_default(monkeypatch, fresh_font):
     monkeypatch.delenv(documents.FONT_ENV, raising=False)
-    path, index = documents._font_file()
+    path, index = documents.fonts._font_file()
     assert path.is_file() and path.name == "wqy-microhei.ttc" and index == 0
-    font = documents._pdf_font()
+    font = documents.fonts._pdf_font()
     assert all(ord(c) in font.face.charToGlyph for c in "一次性告知书补正材料清单行政复议诉讼盖章")
 
 

@@ -6,8 +6,8 @@ import pytest
 from conftest import BPMN_DIR
 from test_cases import APPLICANT, do
 
-from orchestrator.config import REPO_ROOT
-from orchestrator.errors import Conflict, InvalidInput
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import Conflict, InvalidInput
 
 UNIT = BPMN_DIR / "case_lifecycle"
 

@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from webapp import make_site
 
-from orchestrator.config import REPO_ROOT, Settings
+from orchestrator.core.config import REPO_ROOT, Settings
 from orchestrator.service import OneWindow
 
 pg_harness, private_redis = distributed.pg_harness, distributed.private_redis  # fixtures
@@ -168,7 +168,8 @@ def test_workers_killed_with_sigkill_mid_job_50_times_lose_and_repeat_nothing(
     kills_wanted, pending = 50, 8
     settings = replace(pg_harness.ow.settings, broker_url=redis_url)
     ow = OneWindow(settings)
-    (tmp_path / "slow.bpmn").write_text(slow_diagram())
+    # jobs long enough (several tenths of a second, more on a slow machine) for most to be caught mid-way
+    (tmp_path / "slow.bpmn").write_text(slow_diagram(slow_scripts=8))
     ow.deploy(tmp_path / "slow.bpmn", publish=True)
     ow.add_member("clerk", "frontdesk")
     waiting = [ow.start("slow", {"runs": 0}) for _ in range(3 * kills_wanted)]
@@ -278,6 +279,7 @@ def async_general_approval(tmp_path) -> Path:
     受理 the case goes on on a worker, through the broker."""
     folder = tmp_path / "general_approval"
     shutil.copytree(REPO_ROOT / "processes" / "general_approval", folder)
+    shutil.rmtree(folder / "tests")  # the library's tests know nothing of the added step's data
     bpmn = folder / "general_approval.bpmn"
     xml = bpmn.read_text(encoding="utf-8")
     script = (
@@ -522,4 +524,44 @@ def test_two_workers_fire_1000_timers_due_in_the_same_second_each_once_and_in_or
         assert fired_at[0] >= first
         if iid in two:
             assert fired_at[1] - fired_at[0] >= timedelta(seconds=2), (iid, fired_at)
+    ow.close()
+
+
+@pytest.mark.slow
+def test_a_worker_whose_redis_connections_are_cut_again_and_again_finishes_every_job(
+    pg_harness, private_redis, tmp_path
+):
+    """Redis cuts every client connection 40 times while a worker takes and acknowledges jobs (kombu can give
+    up on such a cut with an "unrecoverable error"; the worker then starts afresh): every job is done, once."""
+    import redis
+
+    settings = replace(pg_harness.ow.settings, broker_url=private_redis.url)
+    ow = OneWindow(settings)
+    (tmp_path / "slow.bpmn").write_text(slow_diagram(slow_scripts=1))
+    ow.deploy(tmp_path / "slow.bpmn", publish=True)
+    ow.add_member("clerk", "frontdesk")
+    cases = [ow.start("slow", {"runs": 0}) for _ in range(60)]
+    before = versions(ow.store.engine)
+    for case in cases:
+        ow.complete(case["tasks"][0]["id"], "clerk", {})  # 60 job ids wait in Redis
+    log = tmp_path / "worker.log"
+    worker = spawn("worker", settings, private_redis.url, "--concurrency", "2", log=log)
+    beat = spawn("beat", settings, private_redis.url, env={"ONEWINDOW_RESEND_SECONDS": "5"})
+    admin = redis.Redis.from_url(private_redis.url)
+    try:
+        wait_until(lambda: jobs_by_status(ow.store.engine).get("done", 0) > 0, 60, 0.01)
+        cuts = 0
+        while cuts < 40 and jobs_by_status(ow.store.engine) != {"done": len(cases)}:
+            cuts += admin.client_kill_filter(_type="normal", skipme=True) > 0  # every client but this one
+            time.sleep(random.uniform(0.02, 0.12))
+        wait_until(lambda: jobs_by_status(ow.store.engine) == {"done": len(cases)}, 120)
+    finally:
+        stop(beat, worker)
+        admin.close()
+    assert_each_stepped_once(ow, [c["instance"] for c in cases], before, 2)
+    text_of_log = log.read_text()
+    print(
+        f"{cuts} cuts, {text_of_log.count('Connection to broker lost')} reconnections,"
+        f" {text_of_log.count('starting again')} restart(s) after an unrecoverable error"
+    )
     ow.close()

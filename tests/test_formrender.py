@@ -11,7 +11,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from admin import formrender
-from orchestrator.forms import compile_schema, field_errors
+from orchestrator.deploy.forms import compile_schema, field_errors
 
 FORMS = sorted(Path(__file__).resolve().parent.parent.glob("processes/*/forms/*.schema.json"))
 XSS = "<script>alert(1)</script>"
@@ -186,7 +186,9 @@ def test_const_true_boolean_is_a_checkbox():
     html = formrender.render(schema)
     box = one(html, 'input[type="checkbox"][name="f.signed"]')
     assert "双方已签字确认" in box.getparent().text_content()
-    assert errors_of(schema, formrender.parse(schema, submission(html))) == {"signed": "True was expected"}
+    assert errors_of(schema, formrender.parse(schema, submission(html))) == {
+        "signed": "signed: True was expected"
+    }
 
 
 def test_checkbox_group():

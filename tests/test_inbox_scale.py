@@ -8,7 +8,7 @@ import pytest
 from conftest import Harness, _truncate
 from sqlalchemy import text
 
-from orchestrator.config import REPO_ROOT, Settings
+from orchestrator.core.config import REPO_ROOT, Settings
 
 sys.path.insert(0, str(REPO_ROOT))  # bench/ is the repository's, not an installed package
 from bench import inbox as bench  # noqa: E402

@@ -7,11 +7,12 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from diagrams import approval
 from sqlalchemy import text
 
-from orchestrator import clock
-from orchestrator.config import REPO_ROOT
+from orchestrator.core import clock
+from orchestrator.core.config import REPO_ROOT
 
 
 def deploy(harness, tmp_path, **kwargs):
@@ -97,4 +98,15 @@ def test_cli_worker_once_and_incidents(sqlite_harness, tmp_path):
     retry = subprocess.run(
         [*cli, "retry", "999", "--json"], env=env, capture_output=True, text=True, cwd=REPO_ROOT
     )
-    assert retry.returncode == 4 and "no job 999" in json.loads(retry.stdout)["error"]
+    assert retry.returncode == 4 and "no job 999" in json.loads(retry.stdout)["error"]["message"]
+
+
+def test_a_job_of_a_kind_no_layer_runs_is_refused_when_scheduled(sqlite_harness):
+    from orchestrator import jobs
+    from orchestrator.jobs.registry import UnknownJobKind
+
+    with pytest.raises(UnknownJobKind, match="unknown job kind 'no-such-kind'"):
+        with sqlite_harness.ow.store.transaction() as s:
+            jobs.schedule(s, "no-such-kind", clock.now())
+    assert sqlite_harness.row_counts()["job"] == 0  # nothing was stored
+    assert {"timer", "continue", "sweep", "notify", "document"} <= set(jobs.registry.kinds())

@@ -8,8 +8,8 @@ import pytest
 from pypdf import PdfReader
 from test_cases import APPLICANT, at
 
-from orchestrator import clock
-from orchestrator.config import REPO_ROOT
+from orchestrator.core import clock
+from orchestrator.core.config import REPO_ROOT
 
 PERMIT = REPO_ROOT / "processes" / "hr_service_permit"
 

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import BPMN_DIR
 
-from orchestrator import clock
-from orchestrator.config import REPO_ROOT
-from orchestrator.errors import InvalidInput, NotAllowed
+from orchestrator.core import clock
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import InvalidInput, NotAllowed
 
 PROCESSES = REPO_ROOT / "processes"
 FOLDERS = ("owners_committee_filing", "grid_event", "evaluation_rectification")

@@ -16,9 +16,9 @@ import pytest
 import yaml
 from lxml import etree
 
-from orchestrator import clock
-from orchestrator.config import REPO_ROOT
-from orchestrator.errors import InvalidInput
+from orchestrator.core import clock
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import InvalidInput
 
 LIBRARY = REPO_ROOT / "processes"
 ITEMS = {  # folder = process id → item code

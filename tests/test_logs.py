@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from orchestrator import logs
+from orchestrator.core import logs
 
 ACCEPT = {"applicant": "张三", "amount": 500}
 
@@ -59,7 +59,7 @@ def test_an_exception_stays_on_one_json_line(restore_logging, capsys):
 
 
 def test_bind_adds_fields_to_every_record(restore_logging, capsys):
-    logs.configure(json=True)
+    logs.configure("INFO", json=True)  # quiet by default: WARNING
     log = logs.bind(logging.getLogger("onewindow.jobs"), job=5, instance=9)
     log.info("claimed")
     logs.bind(log, task=31).warning("step failed", extra={"case": "DEMO-0001"})
@@ -103,3 +103,19 @@ def test_a_workflow_step_logs_nothing_from_spiffworkflow(restore_logging, sqlite
     logs.configure(json=True)
     assert {logging.getLogger(name).level for name in logs.SPIFF_LOGGERS} == {logging.WARNING}
     assert run_case() == []
+
+
+def test_quiet_by_default_and_servers_log_their_own_info_lines(restore_logging, capsys, monkeypatch):
+    monkeypatch.delenv("ONEWINDOW_LOG_LEVEL", raising=False)
+    logs.configure()
+    logging.getLogger("alembic.runtime.plugins").info("setup plugin")
+    logging.getLogger("onewindow.jobs").info("claimed")
+    assert lines(capsys) == []
+    logs.configure(ours="INFO")  # serve, worker and beat
+    logging.getLogger("alembic.runtime.plugins").info("setup plugin")
+    logging.getLogger("onewindow.jobs").info("claimed")
+    logging.getLogger("flask_appbuilder").warning("refused")
+    assert [line.split(" ", 1)[1] for line in lines(capsys)] == [
+        "INFO onewindow.jobs: claimed",
+        "WARNING flask_appbuilder: refused",
+    ]

@@ -18,10 +18,12 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from orchestrator import clock, jobs, metrics
-from orchestrator.config import REPO_ROOT
-from orchestrator.errors import Conflict
-from orchestrator.metrics import RUNNING
+from orchestrator import jobs
+from orchestrator.core import clock
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import Conflict
+from orchestrator.jobs import metrics
+from orchestrator.jobs.metrics import RUNNING
 from orchestrator.service import OneWindow
 from orchestrator.store.db import Store
 
@@ -50,7 +52,12 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
+def _probe(session, job) -> None:
+    """A job kind of this test's own: the gauges report every registered kind."""
+
+
 def test_job_gauges_count_the_job_table_and_the_dispatch_lag(site):
+    jobs.register("probe", _probe)
     at = clock.now().replace(microsecond=0)
     with clock.travel(at):
         fresh = scrape(site)
@@ -163,7 +170,7 @@ def test_an_unreadable_database_still_answers_with_database_up_0(tmp_path):
 
 def test_gunicorn_workers_add_up_through_the_multiprocess_directory(tmp_path):
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    work = "from orchestrator import metrics\nmetrics.timed('complete')(lambda: None)()\n"
+    work = "from orchestrator.jobs import metrics\nmetrics.timed('complete')(lambda: None)()\n"
     subprocess.run([sys.executable, "-c", work], env=env, cwd=REPO_ROOT, check=True)  # worker 1
     shown = subprocess.run(  # worker 2 completes a task too, then answers the scrape
         [sys.executable, "-c", work + "print(metrics.exposition(None).decode())"],
@@ -223,13 +230,18 @@ def test_with_a_broker_running_and_queued_jobs_are_read_from_redis(pg_harness, r
         got = parse(metrics.exposition(ow.store, redis_url).decode())
         return tuple(value(got, n) for n in ("onewindow_broker_up", "onewindow_jobs_queued", RUNNING))
 
-    slow_case(ow, tmp_path, "slow_broker", scripts=6)  # sent to Redis at commit; no worker yet
+    instance = slow_case(ow, tmp_path, "slow_broker", scripts=1)  # sent to Redis at commit; no worker yet
     assert gauges() == (1, 1, 0)
+    holder = ow.store.engine.connect()  # holds the instance: the worker's step waits for it, job in hand
+    holder.execute(text("SELECT id FROM process_instance WHERE id = :i FOR UPDATE"), {"i": instance})
     worker = spawn("worker", ow.settings, redis_url, "--concurrency", "1")
     try:
-        wait_until(lambda: gauges() == (1, 0, 1), 60, 0.02)  # taken, in the worker's hands
+        # taken and in the worker's hands (the worker's own supervision sweep may wait queued behind it)
+        wait_until(lambda: gauges()[::2] == (1, 1), 60)
+        holder.rollback()
         wait_until(lambda: gauges() == (1, 0, 0), 60)  # acknowledged after its transaction
     finally:
+        holder.close()
         stop(worker)
     with ow.store.engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM job WHERE kind = 'continue'")).scalar_one() == "done"

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from diagrams import approval
 
-from orchestrator import clock
-from orchestrator.config import REPO_ROOT
-from orchestrator.errors import NotAllowed
+from orchestrator.core import clock
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import NotAllowed
 
 GENERAL = REPO_ROOT / "processes" / "general_approval"
 APPLICANT = {"applicant": {"name": "王小明"}}

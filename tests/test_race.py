@@ -8,13 +8,13 @@ import pytest
 from diagrams import approval
 from sqlalchemy import text
 
-from orchestrator.config import Settings
+from orchestrator.core.config import Settings
 
 ROUNDS = {"postgres": 200, "sqlite": 50}
 
 
 def _racer(url: str, forms_dir: str, task_ids: list[int], barrier, results) -> None:
-    from orchestrator.errors import Conflict
+    from orchestrator.core.errors import Conflict
     from orchestrator.service import OneWindow
 
     ow = OneWindow(Settings(database_url=url, forms_dir=forms_dir))

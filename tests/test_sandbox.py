@@ -14,8 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from orchestrator import deadlines
-from orchestrator.sandbox import (
+from orchestrator.bpmn.sandbox import (
     SAFE_NAMES,
     SandboxEnvironment,
     SandboxError,
@@ -24,6 +23,7 @@ from orchestrator.sandbox import (
     execute,
     script_engine,
 )
+from orchestrator.core import workdays
 
 MARKER = "PWNED"  # escapes that would write a file try to write this one
 
@@ -405,29 +405,29 @@ def test_environment_reads_data_objects_but_never_writes_them_back():
 
 
 def test_working_days_follow_the_official_calendar():
-    assert deadlines.is_working_day(date(2024, 2, 4))  # Sunday, 调休
-    assert not deadlines.is_working_day(date(2024, 2, 12))  # Monday, Spring Festival
-    assert deadlines.is_working_day(date(2030, 1, 1)) and not deadlines.is_working_day(date(2030, 1, 5))
+    assert workdays.is_working_day(date(2024, 2, 4))  # Sunday, 调休
+    assert not workdays.is_working_day(date(2024, 2, 12))  # Monday, Spring Festival
+    assert workdays.is_working_day(date(2030, 1, 1)) and not workdays.is_working_day(date(2030, 1, 5))
 
 
 def test_add_working_days():
-    assert deadlines.add_working_days(date(2024, 2, 9), 1) == date(2024, 2, 18)
-    assert deadlines.add_working_days(date(2024, 2, 10), 0) == date(2024, 2, 18)
-    assert deadlines.add_working_days(date(2024, 2, 9), 0) == date(2024, 2, 9)
-    for bad in (-1, deadlines.MAX_WORKING_DAYS + 1):
+    assert workdays.add_working_days(date(2024, 2, 9), 1) == date(2024, 2, 18)
+    assert workdays.add_working_days(date(2024, 2, 10), 0) == date(2024, 2, 18)
+    assert workdays.add_working_days(date(2024, 2, 9), 0) == date(2024, 2, 9)
+    for bad in (-1, workdays.MAX_WORKING_DAYS + 1):
         with pytest.raises(ValueError):
-            deadlines.add_working_days(date(2024, 1, 1), bad)
+            workdays.add_working_days(date(2024, 1, 1), bad)
     with pytest.raises(TypeError):
-        deadlines.add_working_days(date(2024, 1, 1), 1.5)
+        workdays.add_working_days(date(2024, 1, 1), 1.5)
 
 
 def test_working_days_between_and_provisional_years():
-    assert deadlines.working_days_between(date(2024, 2, 8), date(2024, 2, 19)) == 3
-    assert deadlines.working_days_between(date(2024, 2, 19), date(2024, 2, 8)) == 0
+    assert workdays.working_days_between(date(2024, 2, 8), date(2024, 2, 19)) == 3
+    assert workdays.working_days_between(date(2024, 2, 19), date(2024, 2, 8)) == 0
     start = date(2024, 3, 1)
-    assert deadlines.working_days_between(start, deadlines.add_working_days(start, 20)) == 20
-    assert not deadlines.is_provisional(date(2024, 1, 1), date(2025, 12, 31))
-    assert deadlines.is_provisional(date(2026, 12, 1), date(2027, 1, 10))
+    assert workdays.working_days_between(start, workdays.add_working_days(start, 20)) == 20
+    assert not workdays.is_provisional(date(2024, 1, 1), date(2025, 12, 31))
+    assert workdays.is_provisional(date(2026, 12, 1), date(2027, 1, 10))
 
 
 # --- cost ------------------------------------------------------------------------------------------------

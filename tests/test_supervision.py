@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import BPMN_DIR
 from test_cases import APPLICANT, at, do
 
-from orchestrator import clock
+from orchestrator.core import clock
 
 UNIT = BPMN_DIR / "case_lifecycle"  # promised limit 5 working days
 

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from webapp import csrf_of
 
-from orchestrator.config import REPO_ROOT, Settings
+from orchestrator.core.config import REPO_ROOT, Settings
 
 
 def test_outside_demo_mode_a_secret_key_is_required(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from pypdf import PdfReader
 
-from orchestrator import clock
+from orchestrator.core import clock
 
 XSS = "<script>alert(1)</script>"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

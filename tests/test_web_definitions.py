@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 from webapp import csrf_of
 
-from orchestrator.config import REPO_ROOT
+from orchestrator.core.config import REPO_ROOT
 
+ENGLISH = {"Accept-Language": "en"}  # the core's messages are Chinese by default
 GENERAL = REPO_ROOT / "processes" / "general_approval"
 GENERAL_BPMN = (GENERAL / "general_approval.bpmn").read_text(encoding="utf-8")
 CONDITION = (
@@ -92,14 +93,18 @@ def token_of(client, url: str = "/definitions/") -> str:
     return csrf_of(client.get(url).get_data(as_text=True))
 
 
-def upload(client, data: bytes, file_name: str, **fields):
+def upload(client, data: bytes, file_name: str, headers: dict | None = None, **fields):
     form = {
         "file": (io.BytesIO(data), file_name),
         "csrf_token": token_of(client, "/definitions/upload"),
         **fields,
     }
     return client.post(
-        "/definitions/upload", data=form, content_type="multipart/form-data", follow_redirects=True
+        "/definitions/upload",
+        data=form,
+        content_type="multipart/form-data",
+        follow_redirects=True,
+        headers=headers or {},
     )
 
 
@@ -172,10 +177,10 @@ def test_a_clerk_may_open_no_definition_page(site):
 def test_a_broken_upload_lists_every_problem_and_stores_nothing(site, analyst):
     before = definition_rows(site)
     broken = GENERAL_BPMN.replace(CONDITION, "").replace("review.schema.json", "missing.schema.json")
-    r = upload(analyst, general_zip(broken), "general_approval.zip")
+    r = upload(analyst, general_zip(broken), "general_approval.zip", headers=ENGLISH)
     html = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert "校验未通过，未保存任何内容" in html
+    assert "Validation failed; nothing was stored" in html
     rows = problem_rows(html)
     assert len(rows) == 2
     condition = next(row for row in rows if "Flow_accept" in row)
@@ -188,7 +193,10 @@ def test_a_broken_upload_lists_every_problem_and_stores_nothing(site, analyst):
 def test_malformed_xml_is_reported_with_its_line(site, analyst):
     before = definition_rows(site)
     r = upload(
-        analyst, b'<?xml version="1.0"?>\n<bpmn:definitions>\n  <oops>\n</bpmn:definitions>', "bad.bpmn"
+        analyst,
+        b'<?xml version="1.0"?>\n<bpmn:definitions>\n  <oops>\n</bpmn:definitions>',
+        "bad.bpmn",
+        headers=ENGLISH,
     )
     html = r.get_data(as_text=True)
     assert r.status_code == 422
@@ -199,7 +207,7 @@ def test_malformed_xml_is_reported_with_its_line(site, analyst):
 
 def test_a_doctype_upload_is_refused(site, analyst):
     before = definition_rows(site)
-    r = upload(analyst, BILLION_LAUGHS, "lolz.bpmn")
+    r = upload(analyst, BILLION_LAUGHS, "lolz.bpmn", headers=ENGLISH)
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert "DOCTYPE is not allowed" in html
@@ -295,9 +303,14 @@ def test_a_version_with_several_diagrams_has_a_selector(analyst):
 
 
 def save_diagram(
-    client, url: str, xml: str, file_name: str = "general_approval.bpmn", token: str | None = None
+    client,
+    url: str,
+    xml: str,
+    file_name: str = "general_approval.bpmn",
+    token: str | None = None,
+    headers: dict | None = None,
 ):
-    headers = {"X-CSRFToken": token or token_of(client)}
+    headers = {"X-CSRFToken": token or token_of(client), **(headers or {})}
     return client.post(url, json={"xml": xml, "file_name": file_name}, headers=headers)
 
 
@@ -306,7 +319,9 @@ def test_modeler_save_makes_a_new_draft_keeping_forms_and_catalog(site, analyst)
     assert 'data-save-url="/definitions/general_approval/1/modeler/save"' in html
     assert "vendor/bpmn-js/bpmn-modeler.production.min.js" in html and "navigated-viewer" not in html
     before = definition_rows(site)
-    r = save_diagram(analyst, "/definitions/general_approval/1/modeler/save", "<bpmn:definitions><oops>")
+    r = save_diagram(
+        analyst, "/definitions/general_approval/1/modeler/save", "<bpmn:definitions><oops>", headers=ENGLISH
+    )
     assert r.status_code == 422
     [error] = r.json["errors"]
     assert error["file"] == "general_approval.bpmn" and "not well-formed" in error["message"]
@@ -364,11 +379,11 @@ def test_a_new_diagram_saves_as_version_one_of_a_new_key(site, analyst):
     assert r.status_code == 302 and r.location.endswith("/definitions/fresh_item/1/modeler")
 
 
-def preview(client, schema: str, ui: str = ""):
+def preview(client, schema: str, ui: str = "", headers: dict | None = None):
     return client.post(
         "/definitions/forms/preview",
         json={"schema": schema, "ui": ui},
-        headers={"X-CSRFToken": token_of(client)},
+        headers={"X-CSRFToken": token_of(client), **(headers or {})},
     )
 
 
@@ -391,9 +406,9 @@ def test_form_preview_renders_fields_and_escapes_titles(analyst):
 
 
 def test_form_preview_shows_what_is_wrong_instead(analyst):
-    r = preview(analyst, '{"type": "object", "properties": {')
+    r = preview(analyst, '{"type": "object", "properties": {', headers=ENGLISH)
     assert r.status_code == 422 and "not valid JSON" in r.get_data(as_text=True)
-    r = preview(analyst, '{"type": "object", "properties": {"a": {"type": 5}}}')
+    r = preview(analyst, '{"type": "object", "properties": {"a": {"type": 5}}}', headers=ENGLISH)
     assert r.status_code == 422 and "not a valid JSON Schema" in r.get_data(as_text=True)
     r = preview(analyst, '{"type": "object"}', "[1, 2]")
     assert r.status_code == 422 and "uiSchema" in r.get_data(as_text=True)
@@ -430,7 +445,7 @@ def test_a_lone_diagram_uploaded_for_a_process_keeps_its_forms_and_catalog(site,
     html = analyst.get("/definitions/upload?base=owners_committee_filing").get_data(as_text=True)
     assert '<option value="owners_committee_filing" selected>' in html
     before = definition_rows(site)
-    alone = upload(analyst, GENERAL_BPMN.encode(), "general_approval.bpmn")
+    alone = upload(analyst, GENERAL_BPMN.encode(), "general_approval.bpmn", headers=ENGLISH)
     assert alone.status_code == 422  # on its own, its forms are nowhere
     assert "form &#39;accept.schema.json&#39; not found" in alone.get_data(as_text=True)
     assert definition_rows(site) == before

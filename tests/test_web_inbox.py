@@ -12,7 +12,7 @@ from sqlalchemy import text
 from webapp import csrf_of
 
 from admin.commands import add_user
-from orchestrator import clock
+from orchestrator.core import clock
 
 PERSON = {"name": "王小明", "id_number": "330203199001011234", "phone": "13800000000"}
 GENERAL_MATERIALS = ["申请表", "居民身份证"]
@@ -155,7 +155,7 @@ def test_bad_form_data_is_shown_inline_and_the_task_stays_open(site, frontdesk):
     id_group = html[html.index('data-path="id_number"') :].split('<div class="form-group')[0]
     accepted_group = html[html.index('data-path="accepted"') :].split('<div class="form-group')[0]
     assert "ow-error" in id_group and 'value="12345"' in id_group  # the message under the field, input kept
-    assert "accepted is required" in accepted_group
+    assert "是否受理（accepted）为必填项" in accepted_group  # the core's messages: Chinese by default
     assert "&lt;i&gt;看&lt;/i&gt;</textarea>" in html  # the opinion is kept (escaped)
     assert site.ow.task(task_id, "frontdesk")["state"] == "open"
 
@@ -214,7 +214,7 @@ def test_a_step_without_a_materials_list_gets_the_checklist_with_uploads(site, f
     accept |= {"m.received": ["申请表"]}
     r = post(frontdesk, url, accept)
     html = r.get_data(as_text=True)
-    assert r.status_code == 422 and "required materials missing (居民身份证)" in html  # 必要, not received
+    assert r.status_code == 422 and "缺少必要材料（居民身份证）" in html  # 必要, not received
     assert 'value="申请表" checked' in html and site.ow.case(started["case_number"])["status_code"] == 1
     r = post(frontdesk, url, accept | {"m.file.1": (io.BytesIO(PDF), "身份证.pdf")})
     assert r.status_code == 302
@@ -293,8 +293,8 @@ def test_another_department_gets_403_for_a_front_desk_task(site):
 
 def test_two_clerks_of_one_group_submit_the_same_task_one_wins(site, frontdesk):
     site.ow.add_member("fd2", "frontdesk", "gaoqiao")
-    add_user(site.settings, "fd2", "FrontDesk", "demo", app=site.app)
-    other = site.client("fd2")
+    add_user(site.settings, "fd2", "FrontDesk", "Window-2026-second", app=site.app)
+    other = site.client("fd2", "Window-2026-second")
     task_id = first_task(start(site, name="冯八"))
     url = f"/inbox/task/{task_id}"
     mine, theirs = csrf_of(page(frontdesk, url)), csrf_of(page(other, url))  # both have the page open
@@ -394,8 +394,8 @@ def test_accept_form_errors_are_inline_and_nothing_starts(site, frontdesk):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("setup.exe", b"MZ\x90\x00" + b"\x00" * 100, "file type not allowed"),
-        ("big.pdf", PDF + b"\x00" * (10 * 1024 * 1024), "larger than the limit of 10 MB"),
+        ("setup.exe", b"MZ\x90\x00" + b"\x00" * 100, "不允许的文件类型"),
+        ("big.pdf", PDF + b"\x00" * (10 * 1024 * 1024), "超过 10 MB 的上限"),
     ],
 )
 def test_refused_uploads_show_a_message_and_start_nothing(site, frontdesk, name, content, message):

@@ -81,7 +81,7 @@ def test_admin_puts_a_user_in_a_group_at_a_place_and_takes_them_out(site):
     assert "已将 clerk9 移出用户组 renshe" in r.get_data(as_text=True)
     assert site.ow.memberships("clerk9") == []
     r = post(admin, "members/remove", {"username": "clerk9", "group": "renshe"})  # already gone: said so
-    assert r.status_code == 200 and "clerk9 is not in group" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "clerk9 不在用户组“renshe”中" in r.get_data(as_text=True)
 
 
 def test_a_member_in_an_unknown_group_or_place_is_refused_inline(site):
@@ -101,11 +101,12 @@ def test_accounts_are_listed_with_roles_and_groups_and_admin_creates_one(site):
     r = post(
         admin,
         "accounts",
-        {"username": "clerk7", "name": "王七", "role": "BackOffice", "password": "s3cret-pw"},
+        {"username": "clerk7", "name": "王七", "role": "BackOffice", "password": "s3cret-pw-7"},
     )
     assert "已创建账号 clerk7" in r.get_data(as_text=True)
-    assert "部门后台" in r.get_data(as_text=True).split('data-account="clerk7"', 1)[1].split("</tr>", 1)[0]
-    assert site.client("clerk7", password="s3cret-pw").get("/").status_code == 302  # the new account signs in
+    assert "后台审批" in r.get_data(as_text=True).split('data-account="clerk7"', 1)[1].split("</tr>", 1)[0]
+    signs_in = site.client("clerk7", password="s3cret-pw-7").get("/").status_code
+    assert signs_in == 302  # the new account signs in
 
     r = post(
         admin, "accounts", {"username": "clerk7", "role": "BackOffice", "password": "short"}, follow=False
@@ -113,7 +114,7 @@ def test_accounts_are_listed_with_roles_and_groups_and_admin_creates_one(site):
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert "已存在" in field_error(html, "account", "username")
-    assert "8" in field_error(html, "account", "password")
+    assert "10" in field_error(html, "account", "password")
 
 
 def test_in_english_on_request(site):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from webapp import csrf_of, login, screenshot
 
-from orchestrator import clock
+from orchestrator.core import clock
 
 URL = "/supervision/"
 

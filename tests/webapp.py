@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from orchestrator.config import REPO_ROOT, Settings
+from orchestrator.core.config import REPO_ROOT, Settings
 from orchestrator.service import OneWindow
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -61,9 +61,9 @@ class Site:
         assert r.status_code == 200, r.get_data(as_text=True)
         return r.json["access_token"]
 
-    def api(self, user: str):
+    def api(self, user: str, password: str = "demo"):
         """A client whose requests carry `user`'s bearer token."""
-        return ApiClient(self.app.test_client(), self.token(user))
+        return ApiClient(self.app.test_client(), self.token(user, password))
 
     def close(self) -> None:
         self.ow.close()
@@ -166,9 +166,10 @@ def chromium():
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         _require_or_skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _require_or_skip("the playwright package is not installed")
+    expect.set_options(timeout=15_000)  # as pages wait (page.set_default_timeout): a busy CI machine is slow
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,

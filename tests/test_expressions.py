@@ -1,0 +1,53 @@
+"""Conditions as Camunda, Zeebe, Flowable and Activiti write them, translated into sandbox expressions; what has
+no safe translation is left alone (and the import reports it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.bpmn import sandbox
+from orchestrator.deploy.expressions import translate
+
+TRANSLATED = [
+    ("${amount > 100 && approved}", "amount > 100 and approved", "juel"),
+    ("#{approved == true}", "approved == True", "juel"),
+    ("${!approved || rejected}", "not approved or rejected", "juel"),
+    ("${status eq 'ok' and count ge 2}", "status == 'ok' and count >= 2", "juel"),
+    ("${empty comment}", "(comment in (None, '', [], {}))", "juel"),
+    ("${order.total > 5}", "order['total'] > 5", "juel"),
+    ("${x == null}", "x == None", "juel"),
+    ("= amount > 100 and approved", "amount > 100 and approved", "feel"),
+    ("= not(approved)", "not (approved)", "feel"),
+    ('= x in ["a","b"]', 'x in ["a", "b"]', "feel"),
+    ("= x = null", "x == None", "feel"),
+    ('status = "done"', 'status == "done"', "feel"),
+    ("= a+1 >= b*2", "a + 1 >= b * 2", "feel"),
+    ("approved == True", "approved == True", "python"),
+    ("bpmn:getDataObject('approved')", "approved", "xpath"),
+    ("bpmn:getDataObject('clarified') = 'yes'", "clarified == 'yes'", "xpath"),
+]
+REFUSED = [
+    '${execution.getVariable("x")}',  # a method call
+    "= count(items) > 2",  # a function
+    '= some risk in riskLevels satisfies risk = "red"',  # FEEL quantifier
+    "${__import__}",
+    "import os",
+    "${x = 1}",  # JUEL has no assignment in a condition
+    "= Service Level == 'Premium'",  # a name with a space
+]
+
+
+@pytest.mark.parametrize(("source", "python", "dialect"), TRANSLATED)
+def test_simple_conditions_translate(source, python, dialect):
+    t = translate(source)
+    assert (t.python, t.dialect) == (python, dialect)
+    assert sandbox.check(t.python, "eval") == []
+
+
+@pytest.mark.parametrize("source", REFUSED)
+def test_what_has_no_safe_meaning_is_not_translated(source):
+    assert translate(source).python is None
+
+
+def test_a_script_language_is_never_translated():
+    assert translate("amount > 5", "javascript").python is None

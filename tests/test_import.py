@@ -1,0 +1,618 @@
+"""`import`: diagrams from Camunda 7/8, Flowable, Signavio, SpiffArena and the MIWG reference models are stored
+as drafts with a report; mapped and fixed, they run; exported, they import again as the same content."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from datetime import timedelta
+
+import pytest
+from conftest import BPMN_DIR
+from test_deploy import BILLION_LAUGHS, EXTERNAL_ENTITY
+
+from orchestrator.core import clock
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import Conflict, InvalidInput
+
+INTEROP = BPMN_DIR / "interop"
+MIWG = REPO_ROOT.parent / "shared" / "interop" / "miwg-reference"
+assert MIWG.is_dir(), f"the MIWG reference models are expected at {MIWG}"
+LANES = {"window": "frontdesk", "approvers": "民政"}
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
+C_1_LANES = {"Approver": "minzheng", "Team Assistant": "frontdesk", "Accountant": "renshe"}
+C_9_2_LANES = {"clerks": "frontdesk", "teamleaders": "minzheng", "riskteam": "gongan"}
+
+
+def kinds(report: list[dict]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for r in report:
+        found.setdefault(r["kind"], []).append(r["message"])
+    return found
+
+
+def publish_and_run(harness, key: str, version: int, steps: list[tuple[str, dict]]) -> dict:
+    """Publish the draft, start it, do each (user, data) step on the open task; the instance at the end."""
+    harness.ow.set_status(key, version, "published")
+    harness.members(zhang=["frontdesk"], li=["minzheng"])
+    started = harness.ow.start(key, actor="zhang")
+    for user, data in steps:
+        task = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"][0]
+        harness.ow.complete(task["id"], user, data)
+    return harness.ow.instance(started["instance"])
+
+
+def test_a_camunda_7_diagram_imports_translated_and_runs_once_its_lanes_are_mapped(harness):
+    before = harness.row_counts()
+    with pytest.raises(InvalidInput):  # deploy stays strict: JUEL, roles for lanes
+        harness.ow.deploy(INTEROP / "camunda7_permit.bpmn")
+    assert harness.row_counts() == before
+    done = harness.ow.import_diagrams([INTEROP / "camunda7_permit.bpmn"], lane_map=LANES, actor="analyst")
+    assert done["runnable"] is True
+    assert [(v["key"], v["version"], v["status"]) for v in done["versions"]] == [
+        ("street_permit", 1, "draft")
+    ]
+    found = kinds(done["report"])
+    assert "fix" not in found
+    assert "candidate group 'window' → lane 'frontdesk'" in found["translated"]
+    assert "condition '${amount >= 0 && approved}' (juel) → amount >= 0 and approved" in found["translated"]
+    assert any("assignee '${initiator}' kept as documentation" in m for m in found["documentation"])
+    stored = harness.ow.definition("street_permit", 1)
+    assert stored["import_report"] == done["report"]
+    apply_form = stored["forms"]["apply.schema.json"]
+    assert apply_form["required"] == ["applicant"]
+    assert apply_form["properties"]["amount"] == {"type": "integer", "title": "Fee", "minimum": 0}
+    assert [o["const"] for o in apply_form["properties"]["area"]["oneOf"]] == ["north", "south"]
+    assert "BPMNShape" in stored["files"]["camunda7_permit.bpmn"]  # the layout is kept
+    end = publish_and_run(
+        harness,
+        "street_permit",
+        1,
+        [("zhang", {"applicant": "王五", "amount": 20, "area": "north"}), ("li", {"approved": True})],
+    )
+    assert end["status"] == "completed"
+    assert end["data"]["approved"] is True
+
+
+def test_a_camunda_8_diagram_with_embedded_forms_and_feel(harness):
+    done = harness.ow.import_diagrams([INTEROP / "camunda8_permit.bpmn"], lane_map=LANES)
+    assert done["runnable"] is True, done["report"]
+    stored = harness.ow.definition("market_permit", 1)
+    schema, ui = stored["forms"]["apply.schema.json"], stored["forms"]["apply.uischema.json"]
+    assert schema["required"] == ["applicant"]
+    assert schema["properties"]["applicant"]["maxLength"] == 50
+    assert [o["const"] for o in schema["properties"]["stall"]["oneOf"]] == ["fruit", "fish"]
+    assert ui["notes"] == {"ui:widget": "textarea", "ui:help": "Anything the office should know"}
+    assert ui["ui:order"] == ["applicant", "amount", "notes", "stall"]
+    assert any("(feel) →" in m for m in kinds(done["report"])["translated"])
+    for approved, end_reached in ((True, "granted"), (False, "refused")):
+        end = publish_and_run(
+            harness,
+            "market_permit",
+            1,
+            [("zhang", {"applicant": "赵六", "amount": 5, "stall": "fish"}), ("li", {"approved": approved})],
+        )
+        assert end["status"] == "completed"
+        marks = harness.ow.progress(end["instance"], parts=("marks",))["marks"]["completed"]
+        assert end_reached in marks and {"granted", "refused"} - {end_reached} - set(marks)
+
+
+def test_flowable_translates_and_a_form_key_without_its_form_is_documentation(harness):
+    done = harness.ow.import_diagrams([INTEROP / "flowable_leave.bpmn"], lane_map={"managers": "minzheng"})
+    assert done["runnable"] is True
+    found = kinds(done["report"])
+    assert "candidate group 'managers' → lane 'minzheng'" in found["translated"]
+    assert (
+        "condition '${days le 5 and !empty reason}' (juel) → days <= 5 and not (reason in (None, '', [], {}))"
+        in found["translated"]
+    )
+    assert any(m.startswith("form key 'approve' kept as documentation") for m in found["documentation"])
+
+
+def test_a_draft_with_something_to_fix_is_published_only_after_a_save_that_passes(harness, tmp_path):
+    """A JUEL condition calling the engine's API has no safe translation: the draft cannot be published;
+    the analyst rewrites it in the modeler, and the save makes a version that can."""
+    source = (INTEROP / "flowable_leave.bpmn").read_text()
+    path = tmp_path / "leave.bpmn"
+    path.write_text(source.replace("${days le 5 and !empty reason}", '${execution.getVariable("days") <= 5}'))
+    done = harness.ow.import_diagrams([path], lane_map={"managers": "minzheng"})
+    assert done["runnable"] is False
+    (fix,) = [r for r in done["report"] if r["kind"] == "fix"]
+    assert fix["element"] == "toDone" and "has no safe translation" in fix["message"]
+    with pytest.raises(InvalidInput) as info:
+        harness.ow.set_status("leave_request", 1, "published", run_tests=False)
+    assert "imported with problems to fix" in str(info.value.problems[0].message)
+    xml = harness.ow.definition("leave_request", 1)["files"]["leave.bpmn"]
+    assert harness.ow.check_edit({"leave.bpmn": xml.encode()}, base=("leave_request", 1))  # still refused
+    fixed = xml.replace('${execution.getVariable("days") &lt;= 5}', "days &lt;= 5")
+    saved = harness.ow.deploy_edit({"leave.bpmn": fixed.encode()}, base=("leave_request", 1))
+    assert (saved[0]["version"], saved[0]["unchanged"]) == (2, False)
+    assert harness.ow.set_status("leave_request", 2, "published")["status"] == "published"
+
+
+def test_a_signavio_collaboration_imports_its_executable_pool_and_documents_the_other(harness):
+    done = harness.ow.import_diagrams([INTEROP / "signavio_collaboration.bpmn"])
+    assert done["runnable"] is True
+    assert [v["key"] for v in done["versions"]] == ["sid-office-process"]
+    assert (
+        "pool '申请人' is not executable: kept and drawn, not run" in kinds(done["report"])["documentation"]
+    )
+
+
+def test_a_spiffarena_folder_imports_with_its_dmn(harness):
+    done = harness.ow.import_diagrams([INTEROP / "spiffarena_subsidy"])
+    assert done["runnable"] is True
+    assert sorted(harness.ow.definition("heating_subsidy", 1)["files"]) == [
+        "heating_subsidy.bpmn",
+        "subsidy_rules.dmn",
+    ]
+
+
+@pytest.mark.parametrize("model", sorted(p.name for p in MIWG.glob("*.bpmn")))
+def test_every_miwg_reference_model_imports_as_a_draft_with_a_report(sqlite_harness, model):
+    done = sqlite_harness.ow.import_diagrams([MIWG / model])
+    assert done["versions"] and {v["status"] for v in done["versions"]} == {"draft"}
+    assert done["report"], "every import says something"
+    for r in done["report"]:
+        assert r["kind"] in ("translated", "documentation", "fix") and r["message"]
+    for v in done["versions"]:
+        stored = sqlite_harness.ow.definition(v["key"], v["version"])
+        assert "BPMNDiagram" in stored["files"][model]  # drawing kept
+
+
+def test_a_documentation_only_model_says_so_first(sqlite_harness):
+    done = sqlite_harness.ow.import_diagrams([MIWG / "A.1.0.bpmn"])
+    first = done["report"][0]
+    assert (first["kind"], first["message"]) == (
+        "documentation",
+        "no executable process: imported as documentation (mark a pool executable to run it)",
+    )
+    assert done["runnable"] is False
+
+
+def test_an_existing_key_is_not_silently_reused(harness):
+    harness.ow.import_diagrams([INTEROP / "camunda7_permit.bpmn"], lane_map=LANES)
+    before = harness.row_counts()
+    with pytest.raises(Conflict) as info:
+        harness.ow.import_diagrams([INTEROP / "camunda7_permit.bpmn"], lane_map=LANES)
+    assert "--key street_permit" in str(info.value)
+    assert harness.row_counts() == before
+    other = harness.ow.import_diagrams([INTEROP / "camunda7_permit.bpmn"], lane_map=LANES, key="stall_permit")
+    assert other["versions"][0]["key"] == "stall_permit"
+    assert 'id="stall_permit"' in harness.ow.definition("stall_permit", 1)["files"]["camunda7_permit.bpmn"]
+    same = harness.ow.import_diagrams([INTEROP / "camunda7_permit.bpmn"], lane_map=LANES, key="street_permit")
+    assert same["versions"][0]["unchanged"] is True
+
+
+def test_export_then_import_gives_the_same_content(harness, tmp_path):
+    harness.ow.import_diagrams([INTEROP / "camunda8_permit.bpmn"], lane_map=LANES)
+    name, data = harness.ow.export("market_permit", 1)
+    assert name == "market_permit-v1.zip"
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert sorted(names) == [
+        "market_permit-v1/camunda8_permit.bpmn",
+        "market_permit-v1/forms/apply.schema.json",
+        "market_permit-v1/forms/apply.uischema.json",
+        "market_permit-v1/forms/review.schema.json",
+        "market_permit-v1/forms/review.uischema.json",
+    ]
+    path = tmp_path / name
+    path.write_bytes(data)
+    again = harness.ow.import_diagrams([path], key="market_permit")
+    assert again["versions"][0]["unchanged"] is True
+    assert [r for r in again["report"] if r["kind"] != "documentation"] == []
+    # and strict deploy takes the exported zip as it is
+    assert harness.ow.deploy(path)[0]["key"] == "market_permit"
+
+
+BAD_IMPORTS = {
+    "malformed": (
+        b"<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'>",
+        "not well-formed XML",
+    ),
+    "billion_laughs": (BILLION_LAUGHS, "DOCTYPE is not allowed"),
+    "external_entity": (EXTERNAL_ENTITY, "DOCTYPE is not allowed"),
+    "not_bpmn": (b"<html><body>hello</body></html>", "not a BPMN 2.0 file"),
+    "no_process": (
+        b"<definitions xmlns='http://www.omg.org/spec/BPMN/20100524/MODEL' id='d' targetNamespace='x'/>",
+        "the diagram has no process",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_IMPORTS))
+def test_bad_input_is_refused_with_a_clear_error_and_nothing_stored(harness, tmp_path, case):
+    content, expected = BAD_IMPORTS[case]
+    path = tmp_path / "bad.bpmn"
+    path.write_bytes(content)
+    before = harness.row_counts()
+    with pytest.raises(InvalidInput) as info:
+        harness.ow.import_diagrams([path])
+    assert expected in str(info.value.problems[0].message)
+    assert harness.row_counts() == before
+
+
+def test_bad_lane_maps_and_keys_are_refused(harness):
+    before = harness.row_counts()
+    sample = [INTEROP / "camunda7_permit.bpmn"]
+    with pytest.raises(InvalidInput, match="no group 'nobody'"):
+        harness.ow.import_diagrams(sample, lane_map={"window": "nobody"})
+    with pytest.raises(InvalidInput, match="no lane or candidate group"):
+        harness.ow.import_diagrams(sample, lane_map={"Ghost": "frontdesk"})
+    with pytest.raises(InvalidInput, match="--key names one process"):
+        harness.ow.import_diagrams([MIWG / "C.4.0.bpmn"], key="four")
+    assert harness.row_counts() == before
+
+
+def test_the_command_line_imports_and_exports(tmp_path):
+    env = {"ONEWINDOW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "orchestrator.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+
+    assert cli("db", "upgrade").returncode == 0
+    sample = str(INTEROP / "camunda7_permit.bpmn")
+    out = cli("import", sample, "--map-lane", "window=frontdesk", "--map-lane", "approvers=minzheng")
+    assert out.returncode == 0, out.stderr
+    assert "street_permit v1 draft" in out.stdout
+    again = cli("import", sample, "--json")
+    assert again.returncode == 3
+    assert "--key street_permit" in json.loads(again.stdout)["error"]["message"]
+    assert cli("import", sample, "--map-lane", "window").returncode == 2
+    exported = cli("export", "street_permit", "1", "--json")
+    assert exported.returncode == 0, exported.stderr
+    assert zipfile.is_zipfile(tmp_path / json.loads(exported.stdout)["file"])
+    assert "Traceback" not in exported.stderr + again.stderr
+
+
+def test_the_runnable_miwg_model_runs_to_its_end_both_ways(harness):
+    """C.9.1 (Camunda, document request): imported with nothing to fix, it runs to 'Document received' when
+    the answer comes, and to 'Answer received' after a week's timer and the call."""
+    done = harness.ow.import_diagrams([MIWG / "C.9.1.bpmn"])
+    assert done["runnable"] is True
+    key = done["versions"][0]["key"]
+    harness.ow.set_status(key, 1, "published")
+    first = harness.ow.start(key, actor="admin")
+    harness.ow.send_message("MESSAGE_documentReceived", {}, instance_id=first["instance"])
+    assert harness.ow.instance(first["instance"])["status"] == "completed"
+    second = harness.ow.start(key, actor="admin")
+    with clock.travel(clock.now() + timedelta(days=7, seconds=1)):
+        for _round in range(8):  # the daily reminders, then the week's timer
+            harness.ow.run_due_jobs()
+    (call,) = [t for t in harness.ow.instance(second["instance"])["tasks"] if t["state"] == "open"]
+    assert call["name"] == "UserTask_CallCustomer"
+    assert harness.ow.complete(call["id"], "admin", {})["status"] == "completed"
+
+
+# --- what other modelers leave to their engine ------------------------------------------------------------
+
+
+def test_a_service_task_without_implementation_only_records_the_step_and_deploy_stays_strict(harness):
+    sample = INTEROP / "service_without_implementation.bpmn"
+    with pytest.raises(InvalidInput) as info:  # a hand-written unit needs its operator
+        harness.ow.deploy(sample)
+    assert "A Service Task must have an operator" in str(info.value.problems[0].message)
+    done = harness.ow.import_diagrams([sample])
+    assert done["runnable"] is True, done["report"]
+    (line,) = [r for r in done["report"] if r["kind"] == "translated"]
+    assert line["element"] == "archive"
+    assert line["message"] == (
+        "service task 'Archive the filing' has no implementation → operator onewindow/record, which only "
+        "records that the step ran (no system is called): set a real operator in the modeler if the step "
+        "must call a system"
+    )
+    harness.ow.set_status("archive_filing", 1, "published")
+    end = harness.ow.instance(harness.ow.start("archive_filing", actor="admin")["instance"])
+    assert end["status"] == "completed"
+    assert end["data"]["spiff__archive_result"]["operator"] == "onewindow/record"
+
+
+@pytest.mark.parametrize(
+    ("attribute", "named"),
+    [
+        ('camunda:class="org.example.Archive"', 'camunda:class="org.example.Archive"'),
+        ('camunda:delegateExpression="${archive}"', 'camunda:delegateExpression="${archive}"'),
+        ('camunda:type="external" camunda:topic="archive"', 'camunda:type="external"'),
+    ],
+)
+def test_a_service_task_with_an_implementation_is_left_to_fix(sqlite_harness, tmp_path, attribute, named):
+    source = (INTEROP / "service_without_implementation.bpmn").read_text()
+    path = tmp_path / "archive.bpmn"
+    path.write_text(source.replace('name="Archive the filing"', f'name="Archive the filing" {attribute}'))
+    done = sqlite_harness.ow.import_diagrams([path])
+    assert done["runnable"] is False
+    (fix,) = [r for r in done["report"] if r["kind"] == "fix"]
+    assert fix["element"] == "archive"
+    assert fix["message"].startswith(f"service task 'Archive the filing' is implemented by {named}, which ")
+
+
+def test_a_zeebe_service_task_definition_is_left_to_fix(sqlite_harness, tmp_path):
+    source = (INTEROP / "service_without_implementation.bpmn").read_text()
+    path = tmp_path / "archive.bpmn"
+    path.write_text(
+        source.replace(
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"', f'xmlns:zeebe="{ZEEBE}"'
+        ).replace(
+            "<bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>\n    </bpmn:serviceTask>",
+            '<bpmn:extensionElements><zeebe:taskDefinition type="archive" /></bpmn:extensionElements>'
+            "<bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:serviceTask>",
+        )
+    )
+    done = sqlite_harness.ow.import_diagrams([path])
+    (fix,) = [r for r in done["report"] if r["kind"] == "fix"]
+    assert 'zeebe:taskDefinition type="archive"' in fix["message"]
+
+
+def test_a_data_store_keeps_its_value_with_the_instance(harness):
+    done = harness.ow.import_diagrams([INTEROP / "data_store.bpmn"])
+    assert done["runnable"] is True, done["report"]
+    lines = {r["element"]: r["message"] for r in done["report"] if r["kind"] == "translated"}
+    assert lines["ledger"] == (
+        "data store 'General Ledger' has no implementation here → store onewindow.instance, whose value is "
+        "kept with the instance's data (the old name stays as its documentation)"
+    )
+    assert lines["notes"].startswith(
+        "data store 'Notes archive' has no implementation here"
+    )  # no dataStoreRef
+    stored = harness.ow.definition("ledger_entry", 1)["files"]["data_store.bpmn"]
+    assert "<bpmn:documentation>General Ledger</bpmn:documentation>" in stored
+    with pytest.raises(InvalidInput, match="Data Store with name General Ledger has no implementation"):
+        harness.ow.deploy(INTEROP / "data_store.bpmn")  # deploy stays strict
+    harness.ow.set_status("ledger_entry", 1, "published")
+    instance = harness.ow.start("ledger_entry", actor="admin")["instance"]
+    enter = harness.ow.instance(instance)["tasks"][0]
+    harness.ow.complete(enter["id"], "admin", {"ledger": 21})  # written to the store, read by the script
+    harness.restart()
+    note = [t for t in harness.ow.instance(instance)["tasks"] if t["state"] == "open"][0]
+    end = harness.ow.complete(note["id"], "admin", {"DataStore_notes": "checked"})
+    assert end["status"] == "completed"
+    assert harness.ow.instance(instance)["data"]["doubled"] == 42
+
+
+def test_a_zeebe_multi_instance_loop_runs_once_per_item(harness):
+    done = harness.ow.import_diagrams([INTEROP / "zeebe_loop.bpmn"], lane_map={"window": "frontdesk"})
+    assert done["runnable"] is True, done["report"]
+    assert (
+        'multi-instance loop (zeebe:loopCharacteristics inputCollection="=documents", inputElement="document", '
+        'outputCollection="verdicts", outputElement="=verdict") → one instance per item of \'documents\''
+        in kinds(done["report"])["translated"]
+    )
+    harness.ow.set_status("check_documents", 1, "published")
+    harness.members(zhang=["frontdesk"])
+    instance = harness.ow.start("check_documents", actor="zhang", data={"documents": ["passport", "payslip"]})
+    for verdict in ("valid", "expired"):
+        (task,) = [t for t in harness.ow.instance(instance["instance"])["tasks"] if t["state"] == "open"]
+        harness.ow.complete(task["id"], "zhang", {"verdict": verdict})
+    end = harness.ow.instance(instance["instance"])
+    assert end["status"] == "completed"
+    assert end["data"]["verdicts"] == ["valid", "expired"]
+
+
+@pytest.mark.parametrize("collection", ["=filter(documents, x > 1)", "=documents[1]", ""])
+def test_a_zeebe_loop_that_is_not_a_plain_name_is_left_to_fix(sqlite_harness, tmp_path, collection):
+    path = tmp_path / "loop.bpmn"
+    path.write_text(
+        (INTEROP / "zeebe_loop.bpmn")
+        .read_text()
+        .replace('inputCollection="=documents"', f'inputCollection="{collection}"')
+    )
+    done = sqlite_harness.ow.import_diagrams([path], lane_map={"window": "frontdesk"})
+    assert done["runnable"] is False
+    (fix,) = [r for r in done["report"] if r["kind"] == "fix"]
+    assert fix["element"] == "check" and "has no translation: write its collection" in fix["message"]
+
+
+# --- the MIWG models marked executable: which run, and why the others cannot as shipped ------------------
+
+
+def open_task(harness, instance: int, name: str) -> dict:
+    (task,) = [
+        t for t in harness.ow.instance(instance)["tasks"] if t["state"] == "open" and t["name"] == name
+    ]
+    return task
+
+
+def test_miwg_c_9_2_runs_to_its_end_with_the_document_requests_it_calls(harness):
+    """C.9.2 (Zeebe, manual check) calls C.9.1's process once per requested document: its multi-instance
+    loop is written Zeebe's way. Documents requested, the five days' reminder, a fraud check, the decision."""
+    done = harness.ow.import_diagrams([MIWG / "C.9.1.bpmn", MIWG / "C.9.2.bpmn"], lane_map=C_9_2_LANES)
+    assert done["runnable"] is True, done["report"]
+    assert any(
+        m.startswith("multi-instance loop (zeebe:loopCharacteristics")
+        for m in kinds(done["report"])["translated"]
+    )
+    for v in done["versions"]:
+        harness.ow.set_status(v["key"], v["version"], "published")
+    harness.members(zhang=["frontdesk"], li=["minzheng"], wang=["gongan"])
+    data = {"applicant": {"name": "Ada", "age": 41}, "risks": [], "documents": ["passport", "payslip"]}
+    instance = harness.ow.start("ManualCheck", actor="zhang", data=data)["instance"]
+    harness.ow.send_message("Message_DocumentRequested", {}, instance_id=instance)
+    harness.ow.send_message("MESSAGE_documentReceived", {}, instance_id=instance)  # both requests answered
+    with clock.travel(clock.now() + timedelta(days=5, seconds=1)):
+        for _round in range(3):
+            harness.ow.run_due_jobs()
+        harness.ow.complete(open_task(harness, instance, "UserTask_AccelerateDecision")["id"], "li", {})
+        harness.ow.send_message("Message_FraudSuspected", {}, instance_id=instance)
+        harness.ow.complete(
+            open_task(harness, instance, "UserTask_CheckForFraud")["id"], "wang", {"fraud": False}
+        )
+        decide = open_task(harness, instance, "UserTask_DecideOnApplication")
+        assert decide["group"] == "frontdesk"
+        end = harness.ow.complete(decide["id"], "zhang", {"applicationNumber": "A-1", "approved": True})
+    assert end["status"] == "completed"
+    assert harness.ow.instance(instance)["data"]["approved"] is True
+
+
+def test_miwg_c_1_0_says_its_archive_service_cannot_be_called_and_runs_without_it(harness, tmp_path):
+    """C.1.0 (invoice) archives through a Java bean, `#{archiveService}`: that is an implementation OneWindow
+    cannot call, so the draft says so. The analyst removes it (the step is then only recorded) and the
+    process runs: assign an approver, a refusal, a clarification, the approval, the bank transfer."""
+    done = harness.ow.import_diagrams([MIWG / "C.1.0.bpmn"], lane_map=C_1_LANES)
+    assert [(r["element"], r["message"]) for r in done["report"] if r["kind"] == "fix"] == [
+        (
+            "archiveInvoice",
+            "service task 'Archive Invoice' is implemented by camunda:delegateExpression=\"#{archiveService}\", "
+            "which OneWindow cannot call: set its operator (spiffworkflow:serviceTaskOperator) in the modeler, "
+            "or remove the implementation to have the step only recorded",
+        )
+    ]
+    path = tmp_path / "C.1.0.bpmn"
+    path.write_text(
+        (MIWG / "C.1.0.bpmn").read_text().replace(' camunda:delegateExpression="#{archiveService}"', "")
+    )
+    key = done["versions"][0]["key"]
+    again = harness.ow.import_diagrams([path], lane_map=C_1_LANES, key=key)
+    assert again["runnable"] is True, again["report"]
+    assert any(
+        m.startswith("service task 'Archive Invoice' has no implementation")
+        for m in kinds(again["report"])["translated"]
+    )
+    harness.ow.set_status(key, 2, "published")
+    harness.members(zhang=["frontdesk"], li=["minzheng"], wang=["renshe"])
+    instance = harness.ow.start(key, actor="zhang")["instance"]
+    harness.ow.send_message("invoice-received-C.1.0", {}, instance_id=instance)  # its message start
+    for name, user, data in (
+        ("assignApprover", "zhang", {"approver": "li"}),
+        ("approveInvoice", "li", {"approved": False}),
+        ("reviewInvoice", "zhang", {"clarified": "yes"}),
+        ("approveInvoice", "li", {"approved": True}),
+        ("prepareBankTransfer", "wang", {}),
+    ):
+        end = harness.ow.complete(open_task(harness, instance, name)["id"], user, data)
+    assert end["status"] == "completed"
+    assert (
+        harness.ow.instance(instance)["data"]["spiff__archiveInvoice_result"]["operator"]
+        == "onewindow/record"
+    )
+
+
+WHY_NOT = {  # the executable MIWG models that do not carry what they need, and what their report says
+    "C.1.1.bpmn": [
+        ("archiveInvoice", "service task 'Archive Invoice' is implemented by camunda:delegateExpression="),
+    ],
+    "C.3.0.bpmn": [
+        (
+            "Bpmn_FormalExpression_ipW2kBqIEeWDuOtG0oS24A",
+            "condition 'Service Level == 'Premium'' (feel) has no safe",
+        ),
+        ("_b99800c3-c340-460c-a43e-098014a365d0", "flow 'Warranty' leaves gateway"),
+        ("_437e5969-1e61-4cb9-aa76-4f8854f32eeb", "flow 'Emergency service' leaves gateway"),
+        ("_ada039b6-94dd-4a15-a6b1-c7fe662c64ee", "flow 'Regular repair service' leaves gateway"),
+        ("_cddf9325-a85b-4347-8c57-8b909fa77ae9", "flow 'Standard' leaves gateway"),
+        ("_cf380e47-1401-4e7e-b710-193b626e49eb", "flow 'yes' leaves gateway"),
+        ("_3fb323d5-2c59-487a-af63-804208f6c5cb", "flow 'no' leaves gateway"),
+    ],
+    "C.8.1.bpmn": [
+        (
+            "_0a1c4f20-509f-4aeb-baf9-acc762f4fdf9",
+            "condition 'Vacation Approval = \"Manual Validation Required\"'",
+        ),
+        ("_325973e7-0bc8-4136-b6df-be1e681d8608", "condition 'Vacation Approval = \"Approved\"'"),
+        ("_f2b0da63-d841-4457-ad85-7d86c8b5c1d2", "condition 'Vacation Approval = \"Approved\"'"),
+        ("_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32", "business rule task 'Vacation Approval' calls no decision"),
+        (
+            "_2b960d84-feb1-46a9-a1a1-c300dd996b99",
+            "service task 'Fetch Vacation Information' is implemented by zeebe:taskDefinition type=\"http\"",
+        ),
+        (
+            "_4b72053b-8ebb-4ae6-99c6-7c93cf1c1d1b",
+            "service task 'Update Remaining Vacation' is implemented by zeebe:taskDefinition type=\"update\"",
+        ),
+        (
+            "_5e16a4e0-0f23-482a-be47-d3edbc5741ba",
+            "service task 'Update Remaining Vacation' is implemented by zeebe:taskDefinition type=\"update\"",
+        ),
+    ],
+    "C.9.0.bpmn": [
+        (
+            "SequenceFlow_Red",
+            "condition '= some risk in riskLevels satisfies risk = \"red\"' (feel) has no safe",
+        ),
+        (
+            "SequenceFlow_Yellow",
+            "condition '= every risk in riskLevels satisfies risk = \"yellow\"' (feel) has no",
+        ),
+        (
+            "BusinessRuleTask_CheckApplicationAutomatically",
+            "business rule task 'Check application automatically' calls no decision",
+        ),
+        ("StartErrorEvent_Timeout", "the engine cannot start an event sub-process on an error or escalation"),
+        (
+            "ServiceTask_CancelApplication",
+            "service task 'Cancel application' is implemented by zeebe:taskDefinition type=\"cancelApplication\"",
+        ),
+        (
+            "SendTask_SendPolicy",
+            "service task 'Send confirmation' is implemented by zeebe:taskDefinition type=\"io.camunda:sendgrid:1\"",
+        ),
+        (
+            "ServiceTask_DeliverPolicy",
+            "service task 'Deliver confirmation' is implemented by zeebe:taskDefinition type=\"issuePolicy\"",
+        ),
+        (
+            "ServiceTask_RejectPolicy",
+            "service task 'Reject application' is implemented by zeebe:taskDefinition type=\"rejectPolicy\"",
+        ),
+        (
+            "SendTask_SendRejection",
+            "service task 'Send rejection' is implemented by zeebe:taskDefinition type=\"io.camunda:sendgrid:1\"",
+        ),
+        (
+            "ServiceTask_GetCreditScore",
+            "service task 'Get credit score' is implemented by zeebe:taskDefinition type=\"calculateScore\"",
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("model", sorted(WHY_NOT))
+def test_an_executable_miwg_model_without_what_it_needs_says_exactly_why(sqlite_harness, model):
+    lanes = {"accounting": "renshe"} if model == "C.1.1.bpmn" else {}
+    done = sqlite_harness.ow.import_diagrams([MIWG / model], lane_map=lanes)
+    assert done["runnable"] is False
+    fixes = [(r["element"], r["message"]) for r in done["report"] if r["kind"] == "fix"]
+    assert len(fixes) == len(WHY_NOT[model]), fixes
+    for (element, message), (want_element, start) in zip(sorted(fixes), sorted(WHY_NOT[model]), strict=True):
+        assert element == want_element and message.startswith(start), (element, message)
+
+
+def test_miwg_c_1_1_s_data_store_is_translated(sqlite_harness):
+    done = sqlite_harness.ow.import_diagrams([MIWG / "C.1.1.bpmn"], lane_map={"accounting": "renshe"})
+    assert (
+        "data store 'Financial Accounting System' has no implementation here → store onewindow.instance, whose "
+        "value is kept with the instance's data (the old name stays as its documentation)"
+        in kinds(done["report"])["translated"]
+    )
+
+
+def test_an_operator_other_than_onewindow_s_calls_nothing_and_says_so(sqlite_harness, tmp_path, caplog):
+    """A hand-written unit may name any operator (SpiffArena's `http/GetRequest`, say): only OneWindow's own
+    run; the step fails with the operator's name and nothing reaches the network or the host."""
+    spiff = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+    source = (INTEROP / "service_without_implementation.bpmn").read_text()
+    path = tmp_path / "operator.bpmn"
+    path.write_text(
+        source.replace(
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"', f'xmlns:spiffworkflow="{spiff}"'
+        ).replace(
+            "<bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>\n    </bpmn:serviceTask>",
+            '<bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="http/GetRequest"><spiffworkflow:parameters>'
+            '<spiffworkflow:parameter id="url" type="str" value="\'http://127.0.0.1:1/\'"/></spiffworkflow:parameters>'
+            "</spiffworkflow:serviceTaskOperator></bpmn:extensionElements>"
+            "<bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:serviceTask>",
+        )
+    )
+    sqlite_harness.ow.deploy(path, publish=True)
+    instance = sqlite_harness.ow.start("archive_filing", actor="admin")["instance"]
+    sqlite_harness.ow.run_due_jobs()  # the step runs as a job, which fails and is retried later
+    assert sqlite_harness.ow.instance(instance)["status"] == "running"
+    assert "no service task operator 'http/GetRequest' here" in caplog.text

@@ -1,0 +1,211 @@
+"""Diagrams from other modelers: what plain SpiffWorkflow runs runs here too, engine data errors are the
+user's input errors, collaborations are checked for their executable pools only, and units keep their DMN."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from conftest import BPMN_DIR
+
+from orchestrator.core.config import REPO_ROOT
+from orchestrator.core.errors import InvalidInput, NotFound
+
+INTEROP = BPMN_DIR / "interop"
+
+
+def run_to_end(harness, key: str) -> dict:
+    """Start `key` and complete every open task with empty data, restarting between steps."""
+    ow = harness.ow
+    started = ow.start(key, actor="admin")
+    for _step in range(10):
+        ow = harness.restart()
+        open_tasks = [t for t in ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+        if not open_tasks:
+            break
+        ow.complete(open_tasks[0]["id"], "admin", {})
+    return ow.instance(started["instance"])
+
+
+def test_an_event_sub_process_diagram_runs_to_its_end(harness):
+    """The main path's two steps, then a signal thrown to an event sub-process with its own step: the
+    instance ends, as plain SpiffWorkflow ends it, on a spec restored between steps and reused."""
+    harness.ow.deploy(INTEROP / "event_subprocess.bpmn", publish=True)
+    for _run in range(2):  # a second instance on the same restored spec
+        done = run_to_end(harness, "event_subprocess")
+        assert done["status"] == "completed", done
+        assert [t["name"] for t in done["tasks"]] == ["First", "Second", "Handle"]
+    assert harness.ow.incidents() == []
+
+
+def test_an_error_start_of_an_event_sub_process_is_refused_not_run_at_once(harness):
+    """SpiffWorkflow reads an error start event as a plain start, so the sub-process would open its step as
+    soon as the process starts: deploy refuses it on the start event, with what to draw instead."""
+    before = harness.row_counts()
+    with pytest.raises(InvalidInput) as info:
+        harness.ow.deploy(INTEROP / "event_subprocess_error_start.bpmn")
+    (problem,) = info.value.problems
+    assert problem.element == "CancelStart"
+    assert "use a message, signal or timer start" in str(problem.message)
+    assert harness.row_counts() == before
+
+
+def test_engine_refused_data_is_invalid_input_and_the_task_stays(harness):
+    harness.ow.deploy(INTEROP / "data_output.bpmn", publish=True)
+    started = harness.ow.start("data_output", actor="admin")
+    task = started["tasks"][0]
+    before = harness.row_counts()
+    with pytest.raises(InvalidInput) as info:
+        harness.ow.complete(task["id"], "admin", {})
+    problem = info.value.problems[0]
+    assert problem.field == "amount"
+    assert "amount" in str(problem.message)
+    assert harness.row_counts() == before
+    assert harness.ow.instance(started["instance"])["tasks"][0]["state"] == "open"
+    assert harness.ow.complete(task["id"], "admin", {"amount": 5})["status"] == "completed"
+
+
+def test_cli_complete_with_refused_data_exits_2_with_a_message(tmp_path):
+    env = {"ONEWINDOW_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "orchestrator.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+        )
+
+    assert cli("db", "upgrade").returncode == 0
+    assert cli("deploy", str(INTEROP / "data_output.bpmn"), "--publish").returncode == 0
+    started = json.loads(cli("start", "data_output", "--as", "admin", "--json").stdout)
+    out = cli("complete", str(started["tasks"][0]["id"]), "--as", "admin", "--data", "{}")
+    assert out.returncode == 2, out
+    assert "Traceback" not in out.stderr
+    assert "amount" in out.stderr
+
+
+def test_a_non_executable_pool_is_not_checked_as_executable(harness):
+    """Signavio-style: the applicant's pool (isExecutable="false") has a lane named after a role and a
+    gateway without conditions; the office's pool is fine. It deploys, and the office's process runs."""
+    deployed = harness.ow.deploy(INTEROP / "signavio_collaboration.bpmn", publish=True)
+    assert [d["key"] for d in deployed] == ["sid-office-process"]
+    started = harness.ow.start("sid-office-process", actor="admin")
+    assert started["tasks"][0]["group"] == "frontdesk"
+    harness.members(zhang=["frontdesk"])
+    assert harness.ow.complete(started["tasks"][0]["id"], "zhang", {})["status"] == "completed"
+
+
+def test_a_wholly_non_executable_model_is_refused_as_not_executable(harness, tmp_path):
+    model = INTEROP / "signavio_collaboration.bpmn"
+    path = tmp_path / "documentation.bpmn"
+    path.write_text(model.read_text().replace('isExecutable="true"', 'isExecutable="false"'))
+    before = harness.row_counts()
+    with pytest.raises(InvalidInput) as info:
+        harness.ow.deploy(path)
+    assert [str(p.message) for p in info.value.problems] == [
+        'not executable: no executable process (isExecutable="true") in the unit'
+    ]
+    assert harness.row_counts() == before
+
+
+def test_a_spiffarena_process_model_folder_with_a_dmn_table_deploys_and_decides(harness, tmp_path):
+    folder = INTEROP / "spiffarena_subsidy"
+    deployed = harness.ow.deploy(folder, publish=True)
+    assert deployed[0]["key"] == "heating_subsidy"
+    stored = harness.ow.definition("heating_subsidy", 1)
+    assert sorted(stored["files"]) == ["heating_subsidy.bpmn", "subsidy_rules.dmn"]
+    assert sorted(stored["forms"]) == ["apply-schema.json", "apply-uischema.json"]
+    for income, eligible in ((900, True), (2400, False)):
+        started = harness.ow.start("heating_subsidy", actor="admin")
+        done = harness.ow.complete(
+            started["tasks"][0]["id"], "admin", {"household_size": 2, "monthly_income": income}
+        )
+        assert done["status"] == "completed"
+        assert harness.ow.instance(started["instance"])["data"]["eligible"] is eligible
+    # the same folder zipped, as SpiffArena downloads it: the same unit
+    archive = tmp_path / "heating_subsidy.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f"heating_subsidy/{f.name}")
+    assert harness.ow.deploy(archive)[0]["unchanged"] is True
+
+
+def test_a_dmn_file_out_of_place_is_named_not_dropped(harness, tmp_path):
+    folder = INTEROP / "spiffarena_subsidy"
+    archive = tmp_path / "nested.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(folder.iterdir()):
+            inner = f"unit/rules/{f.name}" if f.suffix == ".dmn" else f"unit/{f.name}"
+            z.write(f, inner)
+    before = harness.row_counts()
+    with pytest.raises(InvalidInput) as info:
+        harness.ow.deploy(archive)
+    assert any(p.file == "rules/subsidy_rules.dmn" for p in info.value.problems), info.value.problems
+    assert harness.row_counts() == before
+
+
+def test_a_message_starts_an_event_sub_process(harness):
+    """A note from the applicant drawn as a non-interrupting event sub-process with a message start: the
+    instance waits for the message from its start, the message opens the sub-process's own step beside the
+    main path, and the instance ends when both are done."""
+    harness.ow.deploy(INTEROP / "event_subprocess_message.bpmn", publish=True)
+    started = harness.ow.start("event_subprocess_message", actor="admin")
+    harness.restart()
+    assert harness.ow.send_message("note", {}, instance_id=started["instance"])["message"] == "note"
+    inst = harness.ow.instance(started["instance"])
+    assert sorted(t["name"] for t in inst["tasks"] if t["state"] == "open") == ["First", "Handle"]
+    done = run_to_end_of(harness, started["instance"])
+    assert done["status"] == "completed"
+    assert sorted(t["name"] for t in done["tasks"]) == ["First", "Handle", "Second"]
+    with pytest.raises(NotFound):  # nothing waits any more
+        harness.ow.send_message("note", {}, instance_id=started["instance"])
+
+
+def run_to_end_of(harness, instance: int) -> dict:
+    """Complete every open task of `instance` with empty data, restarting between steps."""
+    for _step in range(10):
+        harness.restart()
+        open_tasks = [t for t in harness.ow.instance(instance)["tasks"] if t["state"] == "open"]
+        if not open_tasks:
+            break
+        harness.ow.complete(open_tasks[0]["id"], "admin", {})
+    return harness.ow.instance(instance)
+
+
+def test_a_missing_multi_instance_output_item_is_invalid_input(harness):
+    """会签 (sequential multi-instance) collects each reviewer's `opinion`; a step without it is refused with
+    the field named, and the step stays open."""
+    harness.deploy("multi_instance_sequential")
+    harness.members(a=["frontdesk"], b=["minzheng"])
+    started = harness.ow.start("multi_instance_sequential", actor="a")
+    harness.ow.complete(started["tasks"][0]["id"], "a", {"applicant": "周九", "reviewers": ["p", "q"]})
+    (review,) = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+    with pytest.raises(InvalidInput) as info:
+        harness.ow.complete(review["id"], "b", {"approved": True})
+    assert info.value.problems[0].field == "opinion"
+    assert (
+        harness.ow.complete(review["id"], "b", {"approved": True, "opinion": "同意"})["status"] == "running"
+    )
+
+
+def test_instances_after_a_message_started_event_sub_process_still_wait_for_their_own(harness):
+    """Once a message has started the event sub-process of one instance, the next instances of the version
+    (on the same spec in this process, or restored elsewhere) still open it only when their message comes."""
+    harness.ow.deploy(INTEROP / "event_subprocess_message.bpmn", publish=True)
+    first = harness.ow.start("event_subprocess_message", actor="admin")
+    harness.ow.send_message("note", {}, instance_id=first["instance"])
+    for restart in (False, True):
+        if restart:
+            harness.restart()
+        later = harness.ow.start("event_subprocess_message", actor="admin")
+        assert [t["name"] for t in later["tasks"]] == ["First"]
+        harness.ow.send_message("note", {}, instance_id=later["instance"])
+        done = run_to_end_of(harness, later["instance"])
+        assert done["status"] == "completed"
+        assert sorted(t["name"] for t in done["tasks"]) == ["First", "Handle", "Second"]
+    assert run_to_end_of(harness, first["instance"])["status"] == "completed"
