@@ -28,7 +28,7 @@ def on_starting(server) -> None:
     """In the master, before any worker: a clean metrics directory, and Flask-AppBuilder's setup done once."""
     for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         stale.unlink()
-    from orchestrator import logs
+    from orchestrator.core import logs
 
     logs.configure()  # gunicorn does not go through the CLI: same log lines as worker and beat
     from admin import create_app, db
@@ -41,7 +41,7 @@ def on_starting(server) -> None:
 
 
 def child_exit(server, worker) -> None:
-    from orchestrator.metrics import child_exit
+    from orchestrator.jobs.metrics import child_exit
 
     child_exit(server, worker)
 
