@@ -25,11 +25,22 @@ TRANSLATED = [
     ("approved == True", "approved == True", "python"),
     ("bpmn:getDataObject('approved')", "approved", "xpath"),
     ("bpmn:getDataObject('clarified') = 'yes'", "clarified == 'yes'", "xpath"),
+    (
+        '= some risk in riskLevels satisfies risk = "red"',
+        'any((risk == "red") for risk in (riskLevels))',
+        "feel",
+    ),
+    (
+        "= every n in [1, 2] satisfies n < limit",
+        "all((n < limit) for n in ([1, 2]))",
+        "feel",
+    ),
 ]
 REFUSED = [
     '${execution.getVariable("x")}',  # a method call
     "= count(items) > 2",  # a function
-    '= some risk in riskLevels satisfies risk = "red"',  # FEEL quantifier
+    "= some risk in riskLevels satisfies count(risk) > 1",  # a function inside a quantifier
+    "= some _x in xs satisfies _x",  # a private name
     "${__import__}",
     "import os",
     "${x = 1}",  # JUEL has no assignment in a condition
@@ -51,3 +62,14 @@ def test_what_has_no_safe_meaning_is_not_translated(source):
 
 def test_a_script_language_is_never_translated():
     assert translate("amount > 5", "javascript").python is None
+
+
+@pytest.mark.parametrize(
+    ("levels", "some_red", "every_yellow"),
+    [(["red", "yellow"], True, False), (["yellow", "yellow"], False, True), ([], False, True)],
+)
+def test_feel_quantifiers_decide_in_the_sandbox_as_feel_would(levels, some_red, every_yellow):
+    some = translate('= some risk in riskLevels satisfies risk = "red"').python
+    every = translate('= every risk in riskLevels satisfies risk = "yellow"').python
+    assert sandbox.evaluate(some, {"riskLevels": levels}) is some_red
+    assert sandbox.evaluate(every, {"riskLevels": levels}) is every_yellow

@@ -3,7 +3,8 @@
 - JUEL (Camunda 7, Flowable, Activiti): `${amount > 100 && approved}`, `#{…}`, `&&` `||` `!`, `eq ne lt gt
   le ge`, `and or not`, `empty x`, `null`, `true`/`false`, 'strings', `a.b`;
 - FEEL (Camunda 8 / Zeebe, DMN): `= amount > 100 and approved`, `not(x)`, `x in ["a","b"]`, `x = null`,
-  `x != "a"`, `true`/`false`/`null`;
+  `x != "a"`, `true`/`false`/`null`, and one quantifier over a list (`some r in risks satisfies r = "red"`,
+  `every …`, read as Python's `any(…)` / `all(…)`);
 - XPath's `bpmn:getDataObject('x')` (read as `x`), with FEEL's operators;
 - what is already a sandbox expression (SpiffArena, OneWindow) is left as written.
 
@@ -43,6 +44,7 @@ _JUEL_OPS = {"&&": "and", "||": "or", "!": "not", "==": "==", "!=": "!="}
 _FEEL_OPS = {"=": "==", "!=": "!="}
 _COMMON_OPS = ("<", ">", "<=", ">=", "(", ")", "[", "]", ",", "+", "-", "*", "/", "%")
 _EMPTY = "in (None, '', [], {})"
+_QUANTIFIER = re.compile(r"(some|every)\s+([^\W\d]\w*)\s+in\s+(.+?)\s+satisfies\s+(.+)\Z", re.DOTALL)
 _DATA_OBJECT = re.compile(r"""bpmn:getDataObject\(\s*['"]([^\W\d]\w*)['"]\s*\)""")
 
 
@@ -83,6 +85,18 @@ def _safe(python: str | None) -> str | None:
 
 def _tokens(text: str, dialect: str) -> str | None:
     """Translate token by token; None when a token has no safe meaning here."""
+    quantified = _QUANTIFIER.match(text.strip()) if dialect == "feel" else None
+    if quantified:
+        word, name, collection, condition = quantified.groups()
+        inner = _plain_tokens(condition, dialect)
+        items = _plain_tokens(collection, dialect)
+        if inner is None or items is None or keyword.iskeyword(name) or name.startswith("_"):
+            return None
+        return f"{'any' if word == 'some' else 'all'}(({inner}) for {name} in ({items}))"
+    return _plain_tokens(text, dialect)
+
+
+def _plain_tokens(text: str, dialect: str) -> str | None:
     raw: list[tuple[str, str]] = []
     pos, text = 0, text.strip()
     while pos < len(text):
