@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from conftest import BPMN_DIR
@@ -149,6 +151,111 @@ def test_a_spiffarena_folder_imports_with_its_dmn(harness):
         "heating_subsidy.bpmn",
         "subsidy_rules.dmn",
     ]
+
+
+def round_trip(harness, key: str, tmp_path) -> None:
+    """Export version 1 and import it again: the same content, nothing left to translate or fix."""
+    name, data = harness.ow.export(key, 1)
+    path = tmp_path / name
+    path.write_bytes(data)
+    again = harness.ow.import_diagrams([path], key=key)
+    assert again["versions"][0]["unchanged"] is True
+    assert [r for r in again["report"] if r["kind"] != "documentation"] == []
+
+
+def test_activiti_form_properties_become_a_form_that_checks_what_clerks_submit(harness, tmp_path):
+    done = harness.ow.import_diagrams(
+        [INTEROP / "activiti_expense.bpmn"], lane_map={"staff": "frontdesk", "managers": "minzheng"}
+    )
+    assert done["runnable"] is True, done["report"]
+    assert "form properties (formProperty) → form claim.schema.json" in kinds(done["report"])["translated"]
+    forms = harness.ow.definition("expense_claim", 1)["forms"]
+    claim, review = forms["claim.schema.json"], forms["review.schema.json"]
+    assert claim["required"] == ["employee", "amount"]
+    assert claim["properties"]["amount"]["type"] == "integer"
+    assert claim["properties"]["kind"]["oneOf"] == [
+        {"const": "travel", "title": "Travel"},
+        {"const": "meals", "title": "Meals"},
+    ]
+    assert claim["properties"]["kind"]["default"] == "travel"
+    assert claim["properties"]["spentOn"]["format"] == "date"
+    assert "hidden" not in claim["properties"]  # readable="false": not on the form
+    assert review["properties"]["amount"]["readOnly"] is True and review["required"] == ["approved"]
+    harness.ow.set_status("expense_claim", 1, "published")
+    harness.members(zhang=["frontdesk"], li=["minzheng"])
+    instance = harness.ow.start("expense_claim", actor="zhang")["instance"]
+    claim_task = open_task(harness, instance, "claim")
+    with pytest.raises(InvalidInput):  # the form's rules hold: an amount is required and a whole number
+        harness.ow.complete(claim_task["id"], "zhang", {"employee": "Ada", "amount": "lots"})
+    assert open_task(harness, instance, "claim")["id"] == claim_task["id"]
+    harness.ow.complete(claim_task["id"], "zhang", {"employee": "Ada", "amount": 120, "kind": "meals"})
+    end = harness.ow.complete(open_task(harness, instance, "review")["id"], "li", {"approved": True})
+    assert end["status"] == "completed"
+    assert "paid" in harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
+    round_trip(harness, "expense_claim", tmp_path)
+
+
+def test_a_camunda_8_form_linked_by_its_id_is_read_from_its_form_file(harness, tmp_path):
+    done = harness.ow.import_diagrams([INTEROP / "camunda8_linked_form"], lane_map={"window": "frontdesk"})
+    assert done["runnable"] is True, done["report"]
+    assert (
+        "linked form-js form parking-apply.form (zeebe:formDefinition formId) → form Apply.schema.json"
+        in kinds(done["report"])["translated"]
+    )
+    stored = harness.ow.definition("parking_permit", 1)
+    schema = stored["forms"]["Apply.schema.json"]
+    assert schema["required"] == ["plate"] and schema["properties"]["plate"]["maxLength"] == 10
+    assert schema["properties"]["months"]["maximum"] == 12
+    assert stored["forms"]["Apply.uischema.json"]["ui:order"] == ["plate", "zone", "months"]
+    assert "parking-apply.form" not in stored["forms"]  # translated, not kept as a second form
+    harness.ow.set_status("parking_permit", 1, "published")
+    harness.members(zhang=["frontdesk"])
+    instance = harness.ow.start("parking_permit", actor="zhang")["instance"]
+    apply = open_task(harness, instance, "Apply")
+    with pytest.raises(InvalidInput):
+        harness.ow.complete(apply["id"], "zhang", {"plate": "浙B12345", "months": 13})
+    end = harness.ow.complete(apply["id"], "zhang", {"plate": "浙B12345", "zone": "harbour", "months": 3})
+    assert end["status"] == "completed"
+    round_trip(harness, "parking_permit", tmp_path)
+
+
+def test_a_linked_form_that_is_not_form_js_is_left_to_fix(sqlite_harness, tmp_path):
+    unit = tmp_path / "parking"
+    unit.mkdir()
+    (unit / "parking.bpmn").write_bytes((INTEROP / "camunda8_linked_form" / "parking.bpmn").read_bytes())
+    (unit / "parking-apply.form").write_text('{"id": "parking-apply", "components": "none"}')
+    done = sqlite_harness.ow.import_diagrams([unit], lane_map={"window": "frontdesk"})
+    assert done["runnable"] is False
+    assert [(r["element"], r["message"]) for r in done["report"] if r["kind"] == "fix"] == [
+        ("Apply", "the form of 'Apply' cannot be read: no 'components' list")
+    ]
+
+
+@pytest.mark.parametrize("eligible", [True, False])
+def test_data_objects_named_for_their_variable_carry_values_between_steps(harness, eligible, tmp_path):
+    """Signavio and Camunda 7 name a data object for its variable and read it with bpmn:getDataObject('x'):
+    a step writes it, a script reads it through its input, a gateway decides on it."""
+    done = harness.ow.import_diagrams([INTEROP / "signavio_data_objects.bpmn"])
+    assert done["runnable"] is True, done["report"]
+    found = kinds(done["report"])
+    assert "data object 'eligible' (id 'sid-do-eligible') → variable eligible" in found["translated"]
+    assert any(
+        m.startswith("data object 'Case file' keeps its id 'sid-do-file'") for m in found["documentation"]
+    )
+    stored = harness.ow.definition("sid-benefit", 1)["files"]["signavio_data_objects.bpmn"]
+    assert 'bpmnElement="sid-doa-assess"' in stored and 'bpmnElement="sid-ref-eligible"' in stored  # drawn
+    harness.ow.set_status("sid-benefit", 1, "published")
+    harness.members(zhang=["frontdesk"])
+    instance = harness.ow.start("sid-benefit", actor="zhang")["instance"]
+    end = harness.ow.complete(
+        open_task(harness, instance, "sid-assess")["id"], "zhang", {"eligible": eligible}
+    )
+    assert end["status"] == "completed"
+    assert harness.ow.instance(instance)["data"]["note"] == ("eligible" if eligible else "not eligible")
+    reached = "sid-granted" if eligible else "sid-refused"
+    assert reached in harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
+    if eligible:
+        round_trip(harness, "sid-benefit", tmp_path)
 
 
 @pytest.mark.parametrize("model", sorted(p.name for p in MIWG.glob("*.bpmn")))
@@ -534,14 +641,6 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
     ],
     "C.9.0.bpmn": [
         (
-            "SequenceFlow_Red",
-            "condition '= some risk in riskLevels satisfies risk = \"red\"' (feel) has no safe",
-        ),
-        (
-            "SequenceFlow_Yellow",
-            "condition '= every risk in riskLevels satisfies risk = \"yellow\"' (feel) has no",
-        ),
-        (
             "BusinessRuleTask_CheckApplicationAutomatically",
             "business rule task 'Check application automatically' calls no decision",
         ),
@@ -574,6 +673,82 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
 }
 
 
+C_3_0_CONDITIONS = {  # what the analyst writes on C.3.0's gateway flows in the modeler's condition builder
+    "_b99800c3-c340-460c-a43e-098014a365d0": "service == 'warranty'",
+    "_437e5969-1e61-4cb9-aa76-4f8854f32eeb": "service == 'emergency'",
+    "_ada039b6-94dd-4a15-a6b1-c7fe662c64ee": "service == 'repair'",
+    "_cddf9325-a85b-4347-8c57-8b909fa77ae9": "level == 'standard'",
+    "_cf380e47-1401-4e7e-b710-193b626e49eb": "successful",
+    "_3fb323d5-2c59-487a-af63-804208f6c5cb": "not successful",
+}
+ANALYSE, STANDARD, PREMIUM, REPLACE = (
+    "_c73a5f4a-72f1-4e11-bb40-2f98da75fb9a",
+    "_d034722f-751d-4f37-a3d7-47993822e979",
+    "_6a34496f-8cf7-42e5-88a9-d1af98cc3cba",
+    "_a92069f7-377b-4dbd-a1fd-1da071aabf6d",
+)
+
+
+def c_3_0_with_conditions(tmp_path) -> Path:
+    text = (MIWG / "C.3.0.bpmn").read_text()
+    for flow, condition in C_3_0_CONDITIONS.items():
+        m = re.search(rf'<sequenceFlow id="{re.escape(flow)}"[^>]*>.*?(</sequenceFlow>)', text, re.S)
+        assert m, flow
+        written = (
+            f'<conditionExpression xsi:type="tFormalExpression"><![CDATA[{condition}]]></conditionExpression>'
+        )
+        text = text[: m.start(1)] + written + text[m.start(1) :]
+    text = text.replace("<![CDATA[Service Level == 'Premium']]>", "<![CDATA[level == 'premium']]>")
+    path = tmp_path / "C.3.0.bpmn"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("answers", "then", "end"),
+    [
+        ({"service": "warranty"}, [(REPLACE, {})], "_177bd313-c6c9-4df5-8f82-313beb30d2eb"),
+        ({"service": "emergency", "successful": True}, [], "_b3dc1906-d4d3-40c5-aaf6-5a74148ae887"),
+        (
+            {"service": "repair", "level": "standard"},
+            [(STANDARD, {})],
+            "_dcee5c64-3010-4ee5-b480-bce856e6f29c",
+        ),
+        ("upgraded, then late", [(REPLACE, {})], "_177bd313-c6c9-4df5-8f82-313beb30d2eb"),
+    ],
+)
+def test_miwg_c_3_0_runs_to_its_ends_once_its_gateways_have_conditions(harness, tmp_path, answers, then, end):
+    """C.3.0 (fridge repair) is drawn for people: its gateways' flows carry names, not conditions, and its
+    emergency repair is a collapsed sub-process with nothing inside. Its report names each flow; once the
+    analyst has written the conditions, it runs to each of its ends. The empty sub-process passes through, as
+    BPMN says; a standard repair is upgraded by the 'Service Level' message, and a premium repair that takes
+    over 2 hours turns into an emergency repair, which here fails, so the fridge is replaced."""
+    done = harness.ow.import_diagrams([c_3_0_with_conditions(tmp_path)])
+    assert done["runnable"] is True, done["report"]
+    assert any(
+        m.startswith("sub-process 'Perform emergency repair' is drawn with nothing inside")
+        for m in kinds(done["report"])["translated"]
+    )
+    key = done["versions"][0]["key"]
+    harness.ow.set_status(key, 1, "published")
+    harness.members(zhang=["frontdesk"])
+    instance = harness.ow.start(key, actor="zhang")["instance"]
+    harness.ow.send_message("Service Level", {}, instance_id=instance)  # its message start: a customer calls
+    if answers == "upgraded, then late":
+        data = {"service": "repair", "level": "standard", "successful": False}
+        harness.ow.complete(open_task(harness, instance, ANALYSE)["id"], "zhang", data)
+        harness.ow.send_message("Service Level", {}, instance_id=instance)  # upgraded to premium
+        open_task(harness, instance, PREMIUM)
+        with clock.travel(clock.now() + timedelta(hours=2, seconds=1)):
+            harness.ow.run_due_jobs()
+    else:
+        harness.ow.complete(open_task(harness, instance, ANALYSE)["id"], "zhang", answers)
+    for name, data in then:
+        harness.ow.complete(open_task(harness, instance, name)["id"], "zhang", data)
+    assert harness.ow.instance(instance)["status"] == "completed"
+    assert end in harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
+
+
 @pytest.mark.parametrize("model", sorted(WHY_NOT))
 def test_an_executable_miwg_model_without_what_it_needs_says_exactly_why(sqlite_harness, model):
     lanes = {"accounting": "renshe"} if model == "C.1.1.bpmn" else {}
@@ -583,6 +758,50 @@ def test_an_executable_miwg_model_without_what_it_needs_says_exactly_why(sqlite_
     assert len(fixes) == len(WHY_NOT[model]), fixes
     for (element, message), (want_element, start) in zip(sorted(fixes), sorted(WHY_NOT[model]), strict=True):
         assert element == want_element and message.startswith(start), (element, message)
+
+
+def test_miwg_c_9_0_s_feel_quantifiers_are_translated(sqlite_harness):
+    done = sqlite_harness.ow.import_diagrams([MIWG / "C.9.0.bpmn"])
+    assert (
+        "condition '= some risk in riskLevels satisfies risk = \"red\"' (feel) → "
+        'any((risk == "red") for risk in (riskLevels))'
+    ) in kinds(done["report"])["translated"]
+
+
+def test_miwg_c_1_1_runs_with_its_data_objects_once_its_archive_service_is_removed(harness, tmp_path):
+    """C.1.1 is C.1.0 with data objects: each step writes one (approver, approved, clarified) through a typed
+    output, and the gateways read them with bpmn:getDataObject('approved'). Imported, the objects are read by
+    their names; once the analyst removes the Java bean, the invoice runs through a refusal, a clarification,
+    the approval and the bank transfer to 'Invoice processed'."""
+    path = tmp_path / "C.1.1.bpmn"
+    path.write_text(
+        (MIWG / "C.1.1.bpmn").read_text().replace(' camunda:delegateExpression="#{archiveService}"', "")
+    )
+    done = harness.ow.import_diagrams([path], lane_map={"accounting": "renshe"})
+    assert done["runnable"] is True, done["report"]
+    translated = kinds(done["report"])["translated"]
+    for name in ("approver", "approved", "clarified"):
+        assert any(m.startswith(f"data object '{name}' (id ") for m in translated), name
+    key = done["versions"][0]["key"]
+    harness.ow.set_status(key, 1, "published")
+    harness.members(zhang=["frontdesk"], li=["minzheng"], wang=["renshe"])
+    instance = harness.ow.start(key, actor="zhang")["instance"]
+    harness.ow.complete(open_task(harness, instance, "assignApprover")["id"], "zhang", {"approver": "li"})
+    approve = open_task(harness, instance, "approveInvoice")
+    with pytest.raises(InvalidInput, match="approved"):  # the step's output is required, as the model says
+        harness.ow.complete(approve["id"], "li", {})
+    assert open_task(harness, instance, "approveInvoice")["id"] == approve["id"]
+    for name, user, data in (
+        ("approveInvoice", "li", {"approved": False}),
+        ("reviewInvoice", "zhang", {"clarified": "yes"}),
+        ("approveInvoice", "li", {"approved": True}),
+    ):
+        harness.ow.complete(open_task(harness, instance, name)["id"], user, data)
+    bank = open_task(harness, instance, "prepareBankTransfer")
+    assert bank["group"] == "renshe"
+    assert harness.ow.complete(bank["id"], "wang", {})["status"] == "completed"
+    marks = harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
+    assert "invoiceProcessed" in marks and "invoiceNotProcessed" not in marks
 
 
 def test_miwg_c_1_1_s_data_store_is_translated(sqlite_harness):

@@ -1,5 +1,6 @@
-"""Other modelers' forms as JSON Schema (plus uiSchema): Camunda 7's `camunda:formField`s and Camunda 8's
-form-js documents (embedded as `zeebe:userTaskForm`), and a form key matched to a form file of the unit."""
+"""Other modelers' forms as JSON Schema (plus uiSchema): Camunda 7's `camunda:formField`s, Flowable's and
+Activiti's `formProperty`s, Camunda 8's form-js documents (embedded as `zeebe:userTaskForm` or linked as a
+`.form` file of the unit), and a form key matched to a form file of the unit."""
 
 from __future__ import annotations
 
@@ -87,6 +88,40 @@ def from_camunda_fields(fields: list[etree._Element], title: str) -> dict:
     return schema
 
 
+def from_form_properties(props: list[etree._Element], title: str) -> dict:
+    """Flowable's / Activiti's `formProperty`s → a JSON Schema (types, labels, defaults, enum values, required,
+    read-only when not writable)."""
+    properties: dict[str, dict] = {}
+    required: list[str] = []
+    for field in props:
+        key = (field.get("id") or "").strip()
+        if not _KEY.match(key) or (field.get("readable") or "true").strip() == "false":
+            continue
+        kind = field.get("type") or "string"
+        prop = dict(_CAMUNDA_TYPES.get(kind, {"type": "string"}))
+        prop["title"] = field.get("name") or key
+        values = [v for v in field if isinstance(v.tag, str) and etree.QName(v).localname == "value"]
+        if kind == "enum" or values:
+            prop["oneOf"] = [{"const": v.get("id"), "title": v.get("name") or v.get("id")} for v in values]
+        default = field.get("default")
+        if default is not None and prop["type"] in ("integer", "number"):
+            if _number(default) is not None:
+                prop["default"] = _number(default)
+        elif default is not None and prop["type"] == "boolean":
+            prop["default"] = default.strip() == "true"
+        elif default is not None:
+            prop["default"] = default
+        if (field.get("writable") or "true").strip() == "false":
+            prop["readOnly"] = True
+        elif (field.get("required") or "").strip() == "true":
+            required.append(key)
+        properties[key] = prop
+    schema: dict = {"$schema": SCHEMA, "title": title, "type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
 def _number(text: str) -> int | float | None:
     try:
         value = float(text)
@@ -164,6 +199,20 @@ def _flatten(components: list) -> list[dict]:
         if isinstance(inner, list):
             stack.extend(reversed(inner))
     return out
+
+
+def linked_form_js(form_id: str, forms: dict) -> tuple[str, str] | None:
+    """The unit's Camunda 8 `.form` file whose form-js `id` is `form_id`, as (file name, text)."""
+    for name, raw in sorted(forms.items()):
+        if not name.endswith(".form"):
+            continue
+        try:
+            doc = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(doc, dict) and doc.get("id") == form_id:
+            return name, raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+    return None
 
 
 def unit_form_for(key: str, forms: dict) -> str | None:

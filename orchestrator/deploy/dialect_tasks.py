@@ -6,7 +6,9 @@
 - a data store with no implementation here, or a data store reference naming no data store → OneWindow's
   `onewindow.instance` store, whose value lives with the instance's data;
 - Zeebe's `zeebe:loopCharacteristics` (inputCollection / inputElement, outputCollection / outputElement as
-  plain names) → BPMN's loopDataInputRef / inputDataItem (/ loopDataOutputRef / outputDataItem).
+  plain names) → BPMN's loopDataInputRef / inputDataItem (/ loopDataOutputRef / outputDataItem);
+- a sub-process drawn collapsed with nothing inside → a start and an end joined by one flow, which is what
+  BPMN says an empty sub-process does (it completes at once); SpiffWorkflow refuses one with no start.
 
 Each rule returns its report lines as `(kind, message, line, element)`; `dialects` makes them findings.
 """
@@ -34,6 +36,7 @@ def translate(root: etree._Element) -> list[Line]:
     for process in root.findall("bpmn:process", NS):
         if process.get("isExecutable", "true") == "true":
             lines += _service_tasks(process) + _send_tasks(process) + _zeebe_loops(process)
+            lines += _empty_sub_processes(process)
     return lines + _data_stores(root)
 
 
@@ -121,6 +124,74 @@ def _extensions(node: etree._Element) -> etree._Element:
         ext = etree.Element(f"{{{BPMN}}}extensionElements")
         node.insert(len(node.findall("bpmn:documentation", NS)), ext)
     return ext
+
+
+# --- empty sub-processes ---------------------------------------------------------------------------------
+
+_NOT_FLOW_NODES = {
+    "documentation",
+    "extensionElements",
+    "auditing",
+    "monitoring",
+    "categoryValueRef",
+    "incoming",
+    "outgoing",
+    "ioSpecification",
+    "property",
+    "dataInputAssociation",
+    "dataOutputAssociation",
+    "resourceRole",
+    "performer",
+    "humanPerformer",
+    "potentialOwner",
+    "multiInstanceLoopCharacteristics",
+    "standardLoopCharacteristics",
+    "laneSet",
+    "textAnnotation",
+    "association",
+    "group",
+    "dataObject",
+    "dataObjectReference",
+    "dataStoreReference",
+}
+_ARTIFACTS = ("textAnnotation", "association", "group")
+
+
+def _empty_sub_processes(process: etree._Element) -> list[Line]:
+    root = process.getroottree().getroot()
+    lines: list[Line] = []
+    for sub in list(process.iter(f"{{{BPMN}}}subProcess", f"{{{BPMN}}}transaction")):
+        if sub.get("triggeredByEvent") == "true":
+            continue
+        inside = [c for c in sub if isinstance(c.tag, str) and etree.QName(c).namespace == BPMN]
+        if any(etree.QName(c).localname not in _NOT_FLOW_NODES for c in inside):
+            continue
+        sid = sub.get("id") or "SubProcess"
+        start = etree.Element(f"{{{BPMN}}}startEvent", id=_fresh_id(root, f"{sid}_start"))
+        end = etree.Element(f"{{{BPMN}}}endEvent", id=_fresh_id(root, f"{sid}_end"))
+        at = next(
+            (
+                i
+                for i, c in enumerate(sub)
+                if isinstance(c.tag, str) and etree.QName(c).localname in _ARTIFACTS
+            ),
+            len(sub),
+        )
+        sub.insert(at, start)
+        sub.insert(at + 1, end)
+        flow = etree.Element(f"{{{BPMN}}}sequenceFlow", id=_fresh_id(root, f"{sid}_through"))
+        flow.set("sourceRef", start.get("id"))
+        flow.set("targetRef", end.get("id"))
+        sub.insert(at + 2, flow)
+        etree.SubElement(start, f"{{{BPMN}}}outgoing").text = flow.get("id")
+        etree.SubElement(end, f"{{{BPMN}}}incoming").text = flow.get("id")
+        message = _(
+            "sub-process '{name}' is drawn with nothing inside → a start and an end: it completes at once, as "
+            "BPMN says an empty sub-process does; draw its steps in the modeler if it should do something",
+            name=_label(sub),
+        )
+        lines.append(("translated", message, sub.sourceline, sid))
+    return lines
 
 
 # --- data stores -----------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@ every change and for everything kept as documentation.
 
 - Camunda 7, Flowable, Activiti: `candidateGroups` (→ the task's lane), `assignee` (documentation),
   `formKey` (→ a form of the unit by that name), `camunda:formField` (→ a JSON Schema form);
+- Flowable, Activiti: `formProperty` (→ a JSON Schema form);
 - Camunda 8 / Zeebe: `zeebe:assignmentDefinition` (as above), `zeebe:formDefinition` with an embedded
-  form-js `zeebe:userTaskForm` (→ JSON Schema plus uiSchema, `dialect_forms`);
+  form-js `zeebe:userTaskForm` or a linked `.form` file (→ JSON Schema plus uiSchema, `dialect_forms`);
 - JUEL and FEEL conditions (→ sandbox expressions, `expressions`);
 - service tasks with no implementation, data stores, Zeebe multi-instance loops (`dialect_tasks`);
+- data objects named for their variable, and task ports that only carry them (`dialect_data`);
 - lanes named after a role: `--map-lane NAME=GROUP` renames them to the group (the old name stays as the
   lane's documentation).
 
@@ -19,9 +21,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from orchestrator.bpmn.namespaces import BPMN, CAMUNDA, ENGINE_NAMESPACES, SPIFF, ZEEBE
+from orchestrator.bpmn.namespaces import ACTIVITI, BPMN, CAMUNDA, ENGINE_NAMESPACES, FLOWABLE, SPIFF, ZEEBE
 from orchestrator.core.i18n import Message, _
-from orchestrator.deploy import dialect_forms, dialect_tasks, expressions
+from orchestrator.deploy import dialect_data, dialect_forms, dialect_tasks, expressions
 
 OURS = (
     BPMN,
@@ -102,7 +104,7 @@ def translate(tree: etree._ElementTree, file: str, ctx: Context) -> list[Finding
             findings += _user_task(process, task, file, ctx)
     for node in root.iter(f"{{{BPMN}}}conditionExpression", f"{{{BPMN}}}condition"):
         findings += _condition(node, file)
-    for kind, message, line, element in dialect_tasks.translate(root):
+    for kind, message, line, element in dialect_tasks.translate(root) + dialect_data.translate(root):
         findings.append(Finding(kind, message, file, line, element))
     findings += _foreign(root, file)
     return findings
@@ -284,8 +286,16 @@ def _form(process: etree._Element, task: etree._Element, file: str, ctx: Context
     if fields:
         schema = dialect_forms.from_camunda_fields(fields, task.get("name") or tid)
         return _add_form(task, schema, None, file, ctx, _("form fields (camunda:formField)"))
+    properties = [
+        p
+        for ns in (FLOWABLE, ACTIVITI)
+        for p in task.findall(f"bpmn:extensionElements/{{{ns}}}formProperty", NS)
+    ]
+    if properties:
+        schema = dialect_forms.from_form_properties(properties, task.get("name") or tid)
+        return _add_form(task, schema, None, file, ctx, _("form properties (formProperty)"))
     definition = task.find("bpmn:extensionElements/zeebe:formDefinition", NS)
-    embedded = None
+    embedded, what = None, _("embedded form-js form (zeebe:userTaskForm)")
     key = _attr(task, "formKey")
     if definition is not None:
         key = definition.get("formKey") or definition.get("formId") or key
@@ -293,13 +303,17 @@ def _form(process: etree._Element, task: etree._Element, file: str, ctx: Context
         for form in process.iterfind("bpmn:extensionElements/zeebe:userTaskForm", NS):
             if form.get("id") == ref:
                 embedded = form.text or ""
+        linked = dialect_forms.linked_form_js(definition.get("formId") or "", ctx.forms)
+        if embedded is None and linked is not None:
+            embedded = linked[1]
+            what = _("linked form-js form {file} (zeebe:formDefinition formId)", file=linked[0])
     if embedded is not None:
         try:
             schema, ui = dialect_forms.from_form_js(embedded, task.get("name") or tid)
         except ValueError as exc:
-            message = _("the embedded form of '{task}' cannot be read: {detail}", task=tid, detail=str(exc))
+            message = _("the form of '{task}' cannot be read: {detail}", task=tid, detail=str(exc))
             return [Finding("fix", message, file, line, tid)]
-        return _add_form(task, schema, ui, file, ctx, _("embedded form-js form (zeebe:userTaskForm)"))
+        return _add_form(task, schema, ui, file, ctx, what)
     if not key:
         return []
     found = dialect_forms.unit_form_for(key, ctx.forms)

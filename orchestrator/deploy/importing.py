@@ -244,7 +244,7 @@ def _store(
     forms = dict(parsed.forms)
     for name, raw in unit.forms.items():  # forms nothing could check yet are kept for the analyst
         doc = _json_object(raw)
-        if name not in forms and doc is not None:
+        if name not in forms and doc is not None and not name.endswith(".form"):  # form-js: translated
             forms[name] = doc
     d = ProcessDefinition(
         key=key,

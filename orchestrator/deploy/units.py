@@ -61,9 +61,10 @@ def _read_folder(folder: Path, max_bytes: int) -> Unit:
     problems = []
     files = sorted(folder.glob("*.bpmn")) + sorted(folder.glob("*.dmn")) + sorted(folder.glob("item.yaml"))
     files += sorted(folder.glob("*.json"))  # SpiffArena: forms and process_model.json beside the diagram
+    files += sorted(folder.glob("*.form"))  # Camunda 8: form-js forms beside the diagram
     for sub in ("forms", "tests"):
         if (folder / sub).is_dir():
-            files += sorted((folder / sub).glob("*.json"))
+            files += sorted(p for p in (folder / sub).glob("*") if is_unit_file(f"{sub}/{p.name}"))
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder).as_posix()
         if p.is_file() and not is_unit_file(rel) and p.suffix.lower() in (".bpmn", ".dmn"):
@@ -139,11 +140,13 @@ def _stray(rel: str) -> Problem:
 
 def is_unit_file(rel: str) -> bool:
     """Whether a path inside a unit is one of its files: x.bpmn, x.dmn, item.yaml, forms/x.json, tests/x.json,
-    and SpiffArena's layout: x.json forms (JSON Schema, uiSchema) beside the diagram; its process_model.json
-    is read by the import."""
+    SpiffArena's layout: x.json forms (JSON Schema, uiSchema) beside the diagram (its process_model.json is
+    read by the import), and Camunda 8's x.form files (form-js), which the import translates."""
     if "/" not in rel:
-        return rel.endswith((".bpmn", ".dmn", ".json")) or rel == "item.yaml"
+        return rel.endswith((".bpmn", ".dmn", ".json", ".form")) or rel == "item.yaml"
     folder, _sep, name = rel.partition("/")
+    if folder == "forms" and name.endswith(".form") and "/" not in name:
+        return True
     return folder in ("forms", "tests") and name.endswith(".json") and "/" not in name
 
 
