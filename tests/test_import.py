@@ -644,7 +644,6 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
             "BusinessRuleTask_CheckApplicationAutomatically",
             "business rule task 'Check application automatically' calls no decision",
         ),
-        ("StartErrorEvent_Timeout", "the engine cannot start an event sub-process on an error or escalation"),
         (
             "ServiceTask_CancelApplication",
             "service task 'Cancel application' is implemented by zeebe:taskDefinition type=\"cancelApplication\"",

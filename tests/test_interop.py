@@ -41,15 +41,49 @@ def test_an_event_sub_process_diagram_runs_to_its_end(harness):
     assert harness.ow.incidents() == []
 
 
-def test_an_error_start_of_an_event_sub_process_is_refused_not_run_at_once(harness):
-    """SpiffWorkflow reads an error start event as a plain start, so the sub-process would open its step as
-    soon as the process starts: deploy refuses it on the start event, with what to draw instead."""
+ERROR_START = (INTEROP / "event_subprocess_error_start.bpmn").read_text()
+ESCALATION_START = (
+    ERROR_START.replace("errorEventDefinition", "escalationEventDefinition")
+    .replace('errorRef="Err_1"', 'escalationRef="Esc_1"')
+    .replace(
+        '<bpmn:error id="Err_1" name="Withdrawn" errorCode="withdrawn" />',
+        '<bpmn:escalation id="Esc_1" name="Late" escalationCode="late" />',
+    )
+)
+
+
+@pytest.mark.parametrize("text", [ERROR_START, ESCALATION_START], ids=["error", "escalation"])
+def test_an_event_sub_process_started_by_an_error_waits_for_it(harness, tmp_path, text):
+    """SpiffWorkflow 3.2 reads an error (or escalation) start event as a plain start, so the sub-process
+    would open its step as soon as the process starts. Here it waits: 'Handle' opens only when the main
+    path throws the error at its end, and the instance ends after it, across restarts."""
+    path = tmp_path / "event_subprocess_error_start.bpmn"
+    path.write_text(text)
+    harness.ow.deploy(path, publish=True)
+    done = run_to_end(harness, "event_subprocess_error_start")
+    assert done["status"] == "completed", done
+    assert [t["name"] for t in done["tasks"]] == ["First", "Second", "Handle"]
+    started = harness.ow.start("event_subprocess_error_start", actor="admin")
+    opened = [t["name"] for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+    assert opened == ["First"]  # not 'Handle' too
+    assert harness.ow.incidents() == []
+
+
+def test_a_compensation_start_of_an_event_sub_process_is_refused(harness, tmp_path):
+    """Compensation has no meaning here: the engine would start the sub-process with the process."""
+    path = tmp_path / "event_subprocess_compensation.bpmn"
+    path.write_text(
+        ERROR_START.replace(
+            '<bpmn:errorEventDefinition id="EED_1" errorRef="Err_1" />',
+            '<bpmn:compensateEventDefinition id="CED_1" />',
+        )
+    )
     before = harness.row_counts()
     with pytest.raises(InvalidInput) as info:
-        harness.ow.deploy(INTEROP / "event_subprocess_error_start.bpmn")
+        harness.ow.deploy(path)
     (problem,) = info.value.problems
     assert problem.element == "CancelStart"
-    assert "use a message, signal or timer start" in str(problem.message)
+    assert "use an error, escalation, message, signal or timer start" in str(problem.message)
     assert harness.row_counts() == before
 
 

@@ -267,19 +267,18 @@ def _structure(tree: etree._ElementTree, name: str) -> list[Problem]:
 
 
 def _event_subprocess_starts(tree: etree._ElementTree, name: str) -> list[Problem]:
-    """SpiffWorkflow 3.2 reads an error or escalation start event as a plain start: the event sub-process
-    would run as soon as the process starts, not when the error comes. Refused, with what works instead."""
+    """An event sub-process started by compensation cannot run here (the engine would start it with the
+    process): refused, with what works instead. Error and escalation starts run (`services.StartEventParser`)."""
     problems = []
     for start in tree.getroot().xpath(
-        "//bpmn:subProcess[@triggeredByEvent='true']/bpmn:startEvent"
-        "[bpmn:errorEventDefinition or bpmn:escalationEventDefinition or bpmn:compensateEventDefinition]",
+        "//bpmn:subProcess[@triggeredByEvent='true']/bpmn:startEvent[bpmn:compensateEventDefinition]",
         namespaces=NS,
     ):
         problems.append(
             Problem(
                 _(
-                    "the engine cannot start an event sub-process on an error or escalation (it would start "
-                    "with the process): use a message, signal or timer start, or a boundary event on the step"
+                    "the engine cannot start an event sub-process on compensation (it would start with the "
+                    "process): use an error, escalation, message, signal or timer start"
                 ),
                 file=name,
                 line=start.sourceline,
