@@ -642,7 +642,7 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
     "C.9.0.bpmn": [
         (
             "BusinessRuleTask_CheckApplicationAutomatically",
-            "business rule task 'Check application automatically' calls no decision",
+            "business rule task 'Check application automatically' calls decision 'risk_check', but the unit has no",
         ),
         (
             "ServiceTask_CancelApplication",
@@ -746,6 +746,79 @@ def test_miwg_c_3_0_runs_to_its_ends_once_its_gateways_have_conditions(harness, 
         harness.ow.complete(open_task(harness, instance, name)["id"], "zhang", data)
     assert harness.ow.instance(instance)["status"] == "completed"
     assert end in harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
+
+
+C_9_0_JOB_WORKERS = (
+    "ServiceTask_GetCreditScore",
+    "ServiceTask_DeliverPolicy",
+    "SendTask_SendPolicy",
+    "ServiceTask_RejectPolicy",
+    "SendTask_SendRejection",
+    "ServiceTask_CancelApplication",
+)
+
+
+def c_9_0_fixed(tmp_path) -> Path:
+    """C.9.0 as the analyst leaves it: each Zeebe job worker's task definition removed in the modeler (the
+    step is then only recorded); its decision table is drawn in the decision editor (miwg_fixes/)."""
+    text = (MIWG / "C.9.0.bpmn").read_text()
+    for task in C_9_0_JOB_WORKERS:
+        m = re.search(rf'<bpmn2:serviceTask id="{task}".*?</bpmn2:serviceTask>', text, re.S)
+        assert m, task
+        text = (
+            text[: m.start()] + re.sub(r"\s*<zeebe:taskDefinition [^>]*/>", "", m.group(0)) + text[m.end() :]
+        )
+    path = tmp_path / "C.9.0.bpmn"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("age", "end", "risk"),
+    [
+        (30, "EndEvent_ApplicationIssued", ["green"]),
+        (16, "EndEvent_ApplicationRejected", ["red"]),
+        (70, "EndEvent_ApplicationIssued", ["yellow"]),
+    ],
+)
+def test_miwg_c_9_0_runs_to_its_ends_once_its_job_workers_and_decision_are_given(
+    harness, tmp_path, age, end, risk
+):
+    """C.9.0 (customer onboarding, Zeebe) calls C.9.2's manual check, which calls C.9.1 per document. Its
+    draft names the six job workers and the decision table it lacks; its FEEL quantifiers, its decision call,
+    its lanes and forms translate. Once the analyst removes the job workers and draws the table (risk by
+    age), it runs: green is issued at once, red rejected at once, yellow goes through the manual check (the
+    five days' reminder, the team leader, the clerk's decision) and is issued."""
+    unit = [
+        MIWG / "C.9.1.bpmn",
+        MIWG / "C.9.2.bpmn",
+        c_9_0_fixed(tmp_path),
+        INTEROP / "miwg_fixes" / "risk_check.dmn",
+    ]
+    done = harness.ow.import_diagrams(unit, lane_map=C_9_2_LANES)
+    assert done["runnable"] is True, [r for r in done["report"] if r["kind"] == "fix"]
+    assert (
+        "business rule task 'Check application automatically' calls decision 'risk_check' → "
+        "spiffworkflow:calledDecisionId; the table's outputs go into the step's data by their names (not under "
+        "'result')"
+    ) in kinds(done["report"])["translated"]
+    for v in done["versions"]:
+        harness.ow.set_status(v["key"], v["version"], "published")
+    harness.members(zhang=["frontdesk"], li=["minzheng"], wang=["gongan"])
+    data = {"applicant": {"name": "Ada", "age": age}, "documents": []}
+    instance = harness.ow.start("customer_onboarding_en", actor="zhang", data=data)["instance"]
+    assert harness.ow.instance(instance)["data"]["riskLevels"] == risk
+    if risk == ["yellow"]:
+        with clock.travel(clock.now() + timedelta(days=5, seconds=1)):
+            harness.ow.run_due_jobs()
+            harness.ow.complete(open_task(harness, instance, "UserTask_AccelerateDecision")["id"], "li", {})
+            decide = open_task(harness, instance, "UserTask_DecideOnApplication")
+            harness.ow.complete(decide["id"], "zhang", {"applicationNumber": "A-7", "approved": True})
+    assert harness.ow.instance(instance)["status"] == "completed"
+    marks = harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
+    assert end in marks
+    assert {"EndEvent_ApplicationIssued", "EndEvent_ApplicationRejected"} - {end} - set(marks)
+    assert harness.ow.incidents() == []
 
 
 @pytest.mark.parametrize("model", sorted(WHY_NOT))

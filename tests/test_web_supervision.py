@@ -75,6 +75,8 @@ def test_an_overdue_case_gets_a_red_card_in_the_table_and_a_bar_in_the_chart(sit
 
 
 def test_a_bar_links_to_its_department_and_level(site, overdue):
+    # its own sweep: test workers share no state, so the red card must not come from another test's sweep
+    sweep(site.client("supervisor"), "2026-10-20 10:00")
     html = site.client("admin").get(f"{URL}?department=minzheng&level=red").get_data(as_text=True)
     levels = re.findall(
         r'<tr class="ow-warning-(\w+)" data-level="\w+" data-case="[^"]+" data-department="(\w*)"', html

@@ -7,6 +7,8 @@
   `onewindow.instance` store, whose value lives with the instance's data;
 - Zeebe's `zeebe:loopCharacteristics` (inputCollection / inputElement, outputCollection / outputElement as
   plain names) → BPMN's loopDataInputRef / inputDataItem (/ loopDataOutputRef / outputDataItem);
+- a business rule task calling a decision Camunda's way (`camunda:decisionRef`, `zeebe:calledDecision
+  decisionId`) → `spiffworkflow:calledDecisionId` (the table then lies beside the diagram as a .dmn file);
 - a sub-process drawn collapsed with nothing inside → a start and an end joined by one flow, which is what
   BPMN says an empty sub-process does (it completes at once); SpiffWorkflow refuses one with no start.
 
@@ -26,6 +28,7 @@ from orchestrator.core.i18n import Message, _
 IMPLEMENTATIONS = ("class", "expression", "delegateExpression", "type")
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF, "zeebe": ZEEBE}
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+DECISION_ID = re.compile(r"[A-Za-z_][\w.\-]{0,199}\Z")
 
 Line = tuple[str, Message, int | None, str | None]
 
@@ -36,7 +39,7 @@ def translate(root: etree._Element) -> list[Line]:
     for process in root.findall("bpmn:process", NS):
         if process.get("isExecutable", "true") == "true":
             lines += _service_tasks(process) + _send_tasks(process) + _zeebe_loops(process)
-            lines += _empty_sub_processes(process)
+            lines += _empty_sub_processes(process) + _called_decisions(process)
     return lines + _data_stores(root)
 
 
@@ -124,6 +127,48 @@ def _extensions(node: etree._Element) -> etree._Element:
         ext = etree.Element(f"{{{BPMN}}}extensionElements")
         node.insert(len(node.findall("bpmn:documentation", NS)), ext)
     return ext
+
+
+# --- decisions ------------------------------------------------------------------------------------------
+
+
+def _called_decisions(process: etree._Element) -> list[Line]:
+    lines: list[Line] = []
+    for task in process.iter(f"{{{BPMN}}}businessRuleTask"):
+        if task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS) is not None:
+            continue
+        zeebe = task.find("bpmn:extensionElements/zeebe:calledDecision", NS)
+        written, result = None, None
+        if zeebe is not None:
+            written, result = zeebe.get("decisionId"), zeebe.get("resultVariable")
+        for ns in ENGINE_NAMESPACES:
+            written = written or task.get(f"{{{ns}}}decisionRef")
+            result = result or task.get(f"{{{ns}}}resultVariable")
+        decision = (written or "").strip()
+        if not decision:
+            continue
+        if not DECISION_ID.match(decision):
+            message = _(
+                "business rule task '{task}' calls decision '{decision}', which is not a plain decision id: "
+                "pick the decision in the modeler",
+                task=_label(task),
+                decision=decision,
+            )
+            lines.append(("fix", message, task.sourceline, task.get("id")))
+            continue
+        called = etree.SubElement(
+            _extensions(task), f"{{{SPIFF}}}calledDecisionId", nsmap={"spiffworkflow": SPIFF}
+        )
+        called.text = decision
+        message = _(
+            "business rule task '{task}' calls decision '{decision}' → spiffworkflow:calledDecisionId; the "
+            "table's outputs go into the step's data by their names{result}",
+            task=_label(task),
+            decision=decision,
+            result=_(" (not under '{name}')", name=result.strip()) if (result or "").strip() else "",
+        )
+        lines.append(("translated", message, task.sourceline, task.get("id")))
+    return lines
 
 
 # --- empty sub-processes ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from orchestrator.identity import groups
 from orchestrator.store.models import ProcessDefinition
 
 MAX_KEY = 200
+SIDE_FILES = (".dmn", ".form", ".json")  # files that may be named beside the diagrams, one by one
 
 
 class Imported(TypedDict):
@@ -48,7 +49,17 @@ def read(paths: list[str | Path], max_bytes: int) -> units.Unit:
     """One unit from the files, folders and zips given (their files side by side)."""
     if not paths:
         raise InvalidInput(Problem(_("name at least one file, folder or zip to import")))
+    side = [Path(p) for p in paths if Path(p).is_file() and Path(p).suffix.lower() in SIDE_FILES]
+    paths = [p for p in paths if Path(p) not in side]
+    if not paths:
+        raise InvalidInput(
+            Problem(_("name at least one .bpmn file, folder or zip to import beside these files"))
+        )
     unit = units.read(paths[0], max_bytes)
+    for file in side:  # a decision table or a form given on its own lies beside the diagrams
+        if file.stat().st_size > max_bytes:
+            raise InvalidInput(units.too_big(file.name, file.stat().st_size, max_bytes))
+        units.add(unit, file.name, file.read_bytes())
     for path in paths[1:]:
         more = units.read(path, max_bytes)
         unit.bpmn.update(more.bpmn)

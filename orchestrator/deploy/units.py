@@ -28,7 +28,7 @@ class Unit:
     model: bytes | None = None  # SpiffArena's process_model.json, when the unit came from SpiffArena
 
 
-def _too_big(name: str, size: int, max_bytes: int) -> Problem:
+def too_big(name: str, size: int, max_bytes: int) -> Problem:
     message = _(
         "file is {size} MB, over the {limit} MB limit",
         size=f"{size / 1048576:.1f}",
@@ -46,12 +46,12 @@ def read(path: str | Path, max_bytes: int) -> Unit:
     if path.suffix.lower() == ".bpmn":
         size = path.stat().st_size
         if size > max_bytes:
-            raise InvalidInput(_too_big(path.name, size, max_bytes))
+            raise InvalidInput(too_big(path.name, size, max_bytes))
         return Unit(name=path.stem, bpmn={path.name: path.read_bytes()})
     if path.suffix.lower() == ".zip":
         size = path.stat().st_size
         if size > max_bytes:
-            raise InvalidInput(_too_big(path.name, size, max_bytes))
+            raise InvalidInput(too_big(path.name, size, max_bytes))
         return read_zip(path.name, path.read_bytes(), max_bytes)
     raise InvalidInput(Problem(_("expected a process folder, a .bpmn file or a .zip"), file=str(path)))
 
@@ -73,7 +73,7 @@ def _read_folder(folder: Path, max_bytes: int) -> Unit:
         size = p.stat().st_size
         rel = p.relative_to(folder).as_posix()
         if size > max_bytes:
-            problems.append(_too_big(rel, size, max_bytes))
+            problems.append(too_big(rel, size, max_bytes))
             continue
         add(unit, rel, p.read_bytes())
     if problems:
@@ -109,12 +109,12 @@ def read_zip(name: str, data: bytes, max_bytes: int) -> Unit:
                 problems.append(_stray(rel))  # never dropped without a word
             continue
         if info.file_size > max_bytes:
-            problems.append(_too_big(rel, info.file_size, max_bytes))
+            problems.append(too_big(rel, info.file_size, max_bytes))
             continue
         with archive.open(info) as fh:
             content = fh.read(max_bytes + 1)
         if len(content) > max_bytes:
-            problems.append(_too_big(rel, len(content), max_bytes))
+            problems.append(too_big(rel, len(content), max_bytes))
             continue
         total += len(content)
         if total > 4 * max_bytes:
