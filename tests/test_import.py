@@ -774,21 +774,25 @@ def c_9_0_fixed(tmp_path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("age", "end", "risk"),
+    ("story", "age", "end"),
     [
-        (30, "EndEvent_ApplicationIssued", ["green"]),
-        (16, "EndEvent_ApplicationRejected", ["red"]),
-        (70, "EndEvent_ApplicationIssued", ["yellow"]),
+        ("green", 30, "EndEvent_ApplicationIssued"),
+        ("red", 16, "EndEvent_ApplicationRejected"),
+        ("yellow", 70, "EndEvent_ApplicationIssued"),
+        ("fraud", 70, "TerminateEvent_ApplicationCanceledFraud"),
+        ("cancelled", 70, "EndMessageEvent_InformCustomer"),
     ],
 )
 def test_miwg_c_9_0_runs_to_its_ends_once_its_job_workers_and_decision_are_given(
-    harness, tmp_path, age, end, risk
+    harness, tmp_path, story, age, end
 ):
     """C.9.0 (customer onboarding, Zeebe) calls C.9.2's manual check, which calls C.9.1 per document. Its
     draft names the six job workers and the decision table it lacks; its FEEL quantifiers, its decision call,
     its lanes and forms translate. Once the analyst removes the job workers and draws the table (risk by
-    age), it runs: green is issued at once, red rejected at once, yellow goes through the manual check (the
-    five days' reminder, the team leader, the clerk's decision) and is issued."""
+    age), it runs to each end: green is issued at once and red rejected at once; yellow goes through the
+    manual check (the five days' reminder, the team leader, the clerk's decision) and is issued; a fraud
+    suspected during the manual check and confirmed ends it as fraud (an error thrown in the called process,
+    caught on the call); a cancellation interrupts it wherever it is."""
     unit = [
         MIWG / "C.9.1.bpmn",
         MIWG / "C.9.2.bpmn",
@@ -807,17 +811,35 @@ def test_miwg_c_9_0_runs_to_its_ends_once_its_job_workers_and_decision_are_given
     harness.members(zhang=["frontdesk"], li=["minzheng"], wang=["gongan"])
     data = {"applicant": {"name": "Ada", "age": age}, "documents": []}
     instance = harness.ow.start("customer_onboarding_en", actor="zhang", data=data)["instance"]
+    risk = {"green": ["green"], "red": ["red"]}.get(story, ["yellow"])
     assert harness.ow.instance(instance)["data"]["riskLevels"] == risk
-    if risk == ["yellow"]:
+    if story == "yellow":
         with clock.travel(clock.now() + timedelta(days=5, seconds=1)):
             harness.ow.run_due_jobs()
             harness.ow.complete(open_task(harness, instance, "UserTask_AccelerateDecision")["id"], "li", {})
             decide = open_task(harness, instance, "UserTask_DecideOnApplication")
             harness.ow.complete(decide["id"], "zhang", {"applicationNumber": "A-7", "approved": True})
-    assert harness.ow.instance(instance)["status"] == "completed"
+    elif story == "fraud":
+        harness.ow.send_message("Message_FraudSuspected", {}, instance_id=instance)  # into the called process
+        harness.ow.complete(
+            open_task(harness, instance, "UserTask_CheckForFraud")["id"], "wang", {"fraud": True}
+        )
+        other = harness.ow.start("customer_onboarding_en", actor="zhang", data=data)["instance"]
+        opened = [t["name"] for t in harness.ow.instance(other)["tasks"] if t["state"] == "open"]
+        assert opened == ["UserTask_DecideOnApplication"]  # the next applicant is not suspected of fraud
+    elif story == "cancelled":
+        harness.ow.send_message("Message_CancellationRequested", {}, instance_id=instance)
+    inst = harness.ow.instance(instance)
+    assert inst["status"] == "completed"
+    assert [t["name"] for t in inst["tasks"] if t["state"] == "open"] == []
     marks = harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
     assert end in marks
-    assert {"EndEvent_ApplicationIssued", "EndEvent_ApplicationRejected"} - {end} - set(marks)
+    others = {
+        "EndEvent_ApplicationIssued",
+        "EndEvent_ApplicationRejected",
+        "TerminateEvent_ApplicationCanceledFraud",
+    }
+    assert not (others - {end}) & set(marks)
     assert harness.ow.incidents() == []
 
 

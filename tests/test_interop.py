@@ -7,10 +7,12 @@ import json
 import subprocess
 import sys
 import zipfile
+from datetime import timedelta
 
 import pytest
 from conftest import BPMN_DIR
 
+from orchestrator.core import clock
 from orchestrator.core.config import REPO_ROOT
 from orchestrator.core.errors import InvalidInput, NotFound
 
@@ -243,3 +245,65 @@ def test_instances_after_a_message_started_event_sub_process_still_wait_for_thei
         assert done["status"] == "completed"
         assert sorted(t["name"] for t in done["tasks"]) == ["First", "Handle", "Second"]
     assert run_to_end_of(harness, first["instance"])["status"] == "completed"
+
+
+def test_an_interrupting_event_sub_process_stops_the_rest_of_the_process(harness):
+    """BPMN's default: a message that starts an interrupting event sub-process (withdrawal, say) cancels the
+    steps still open in the process; the instance ends when the sub-process does. SpiffWorkflow 3.2 would
+    leave 'First' open beside it."""
+    harness.ow.deploy(INTEROP / "event_subprocess_interrupting.bpmn", publish=True)
+    started = harness.ow.start("event_subprocess_interrupting", actor="admin")
+    harness.restart()
+    harness.ow.send_message("note", {}, instance_id=started["instance"])
+    harness.restart()
+    inst = harness.ow.instance(started["instance"])
+    assert [t["name"] for t in inst["tasks"] if t["state"] == "open"] == ["Handle"]
+    (handle,) = [t for t in inst["tasks"] if t["state"] == "open"]
+    assert harness.ow.complete(handle["id"], "admin", {})["status"] == "completed"
+    marks = harness.ow.progress(started["instance"], parts=("marks",))["marks"]["completed"]
+    assert "CancelEnd" in marks and "Second" not in marks and "EndEvent_1" not in marks
+    with pytest.raises(NotFound):  # nothing waits any more
+        harness.ow.send_message("note", {}, instance_id=started["instance"])
+    other = harness.ow.start("event_subprocess_interrupting", actor="admin")
+    assert [t["name"] for t in other["tasks"]] == ["First"]  # the next instance is not interrupted
+    assert harness.ow.incidents() == []
+
+
+def test_a_non_interrupting_message_still_runs_beside_the_process(harness):
+    harness.ow.deploy(INTEROP / "event_subprocess_message.bpmn", publish=True)
+    started = harness.ow.start("event_subprocess_message", actor="admin")
+    harness.ow.send_message("note", {}, instance_id=started["instance"])
+    opened = [t["name"] for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+    assert sorted(opened) == ["First", "Handle"]
+
+
+def test_a_process_done_before_its_event_sub_process_timer_ends_without_waiting_for_it(harness):
+    """A reminder after five days, drawn as a timer-started event sub-process: reviewed within two days,
+    the instance ends then (SpiffWorkflow 3.2 kept it open until the fifth day), and no reminder comes."""
+    harness.ow.deploy(INTEROP / "event_subprocess_timer.bpmn", publish=True)
+    started = harness.ow.start("event_subprocess_timer", actor="admin")
+    with clock.travel(clock.now() + timedelta(days=2)):
+        harness.ow.run_due_jobs()
+        (review,) = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+        assert harness.ow.complete(review["id"], "admin", {})["status"] == "completed"
+    with clock.travel(clock.now() + timedelta(days=6)):
+        harness.ow.run_due_jobs()
+    inst = harness.ow.instance(started["instance"])
+    assert inst["status"] == "completed" and [t["name"] for t in inst["tasks"]] == ["Review"]
+    assert harness.ow.incidents() == []
+
+
+def test_an_event_sub_process_timer_that_fires_first_runs_beside_the_process(harness):
+    harness.ow.deploy(INTEROP / "event_subprocess_timer.bpmn", publish=True)
+    started = harness.ow.start("event_subprocess_timer", actor="admin")
+    with clock.travel(clock.now() + timedelta(days=5, seconds=1)):
+        harness.ow.run_due_jobs()
+        harness.restart()
+        opened = {
+            t["name"]: t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"
+        }
+        assert sorted(opened) == ["Chase", "Review"]
+        assert (
+            harness.ow.complete(opened["Review"]["id"], "admin", {})["status"] == "running"
+        )  # the chase runs
+        assert harness.ow.complete(opened["Chase"]["id"], "admin", {})["status"] == "completed"

@@ -27,7 +27,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from orchestrator.bpmn import sandbox, services, timers
+from orchestrator.bpmn import event_subprocesses, sandbox, services, timers
 from orchestrator.core import clock, logs
 
 clock.install()
@@ -265,6 +265,9 @@ def run_engine(wf: BpmnWorkflow, released: frozenset[str] = frozenset()) -> str 
 
     try:
         wf.do_engine_steps(will_complete_task=will_complete)
+        while event_subprocesses.settle(wf):  # an interruption, or a process left waiting for nothing
+            wf.refresh_timers()
+            wf.do_engine_steps(will_complete_task=will_complete)
     except AsyncBoundary as stop:
         wf.refresh_timers()
         return str(stop.task.id)
@@ -409,22 +412,10 @@ def waiting_messages(wf: BpmnWorkflow) -> list[Subscription]:
         expressions = {p.name: p.retrieval_expression for p in definition.correlation_properties}
         subs.append(Subscription(definition.name, correlation_of(expressions, task.data), expressions))
     if not wf.completed:
-        for definition in _event_subprocess_messages(wf):
+        for _workflow, _name, definition in event_subprocesses.waiting_message_starts(wf):
             expressions = {p.name: p.retrieval_expression for p in definition.correlation_properties}
             subs.append(Subscription(definition.name, correlation_of(expressions, wf.data), expressions))
     return subs
-
-
-def _event_subprocess_messages(wf: BpmnWorkflow) -> list[MessageEventDefinition]:
-    """The message start events of the process's event sub-processes: they wait while the instance runs
-    (SpiffWorkflow starts the sub-process when the message comes, `BpmnWorkflow.send_event`)."""
-    found = []
-    for name in getattr(wf.spec.start, "trigger_specs", []):
-        sub_spec = wf.subprocess_specs.get(name)
-        for start in getattr(sub_spec, "bpmn_start_events", []) if sub_spec is not None else []:
-            if isinstance(start.event_definition, MessageEventDefinition):
-                found.append(start.event_definition)
-    return found
 
 
 def correlation_of(expressions: dict[str, str], data: dict) -> str:
@@ -440,14 +431,22 @@ def correlation_of(expressions: dict[str, str], data: dict) -> str:
 def deliver_message(wf: BpmnWorkflow, name: str, payload: dict) -> bool:
     """Hand a message to the instance's waiting catch event; False if it does not wait for it."""
     waiting = [task.task_spec.event_definition for task in list(wf.event_manager.tasks.values())]
-    if not wf.completed:
-        waiting += _event_subprocess_messages(wf)
+    starts = event_subprocesses.waiting_message_starts(wf) if not wf.completed else []
+    waiting += [definition for workflow, _name, definition in starts if workflow is wf]
     for definition in waiting:
         if isinstance(definition, MessageEventDefinition) and definition.name == name:
             correlations = definition.calculate_correlations(
                 wf.script_engine, definition.correlation_properties, payload
             )
             wf.send_event(BpmnEvent(definition, payload, correlations))
+            return True
+    for workflow, esp, definition in starts:  # an event sub-process of a running sub-process or called one
+        if workflow is not wf and definition.name == name:
+            correlations = definition.calculate_correlations(
+                wf.script_engine, definition.correlation_properties, payload
+            )
+            event_subprocesses.trigger(workflow, esp)
+            wf.event_manager.catch(BpmnEvent(definition, payload, correlations), internal=False)
             return True
     return False
 

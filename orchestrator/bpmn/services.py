@@ -16,20 +16,12 @@ from copy import deepcopy
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
-from SpiffWorkflow.bpmn.parser.event_parsers import (
-    CONDITIONAL_EVENT_XPATH,
-    ERROR_EVENT_XPATH,
-    ESCALATION_EVENT_XPATH,
-    MESSAGE_EVENT_XPATH,
-    SIGNAL_EVENT_XPATH,
-    TIMER_EVENT_XPATH,
-)
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConverter
 from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
-from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from orchestrator.bpmn import event_subprocesses
 from orchestrator.core import clock
 from orchestrator.core.i18n import _
 
@@ -69,31 +61,20 @@ class InstanceDataStore(BpmnDataStoreSpecification):
         my_task.data.pop(self.bpmn_id, None)
 
 
-class StartEventParser(SpiffStartEventParser):
-    """SpiffWorkflow 3.2 reads an error or escalation start event as a plain start, so an event sub-process
-    started by an error would run as soon as the process starts. In an event sub-process they are read as
-    what they are: the sub-process waits, and starts when a step of the process throws that error."""
-
-    def create_task(self):
-        paths = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH]
-        if self.node.getparent().get("triggeredByEvent") == "true":
-            paths += [ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH]
-        task = self._create_task(self.get_event_definition(paths))
-        self.spec.start.connect(task)
-        return task
-
-
 class Parser(SpiffBpmnParser):
-    """SpiffWorkflow's parser, knowing OneWindow's data store and error-started event sub-processes."""
+    """SpiffWorkflow's parser, knowing OneWindow's data store and how event sub-processes start."""
 
     DATA_STORE_CLASSES = {INSTANCE_STORE: InstanceDataStore}
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (
-            StartEventParser,
+            event_subprocesses.StartEventParser,
             SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1],
         ),
     }
 
 
-SERIALIZER_CONFIG = {InstanceDataStore: BpmnDataSpecificationConverter}
+SERIALIZER_CONFIG = {
+    InstanceDataStore: BpmnDataSpecificationConverter,
+    **event_subprocesses.SERIALIZER_CONFIG,
+}

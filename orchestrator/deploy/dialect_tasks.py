@@ -144,7 +144,7 @@ def _called_decisions(process: etree._Element) -> list[Line]:
         for ns in ENGINE_NAMESPACES:
             written = written or task.get(f"{{{ns}}}decisionRef")
             result = result or task.get(f"{{{ns}}}resultVariable")
-        decision = (written or "").strip()
+        decision, result = (written or "").strip(), (result or "").strip()
         if not decision:
             continue
         if not DECISION_ID.match(decision):
@@ -165,7 +165,7 @@ def _called_decisions(process: etree._Element) -> list[Line]:
             "table's outputs go into the step's data by their names{result}",
             task=_label(task),
             decision=decision,
-            result=_(" (not under '{name}')", name=result.strip()) if (result or "").strip() else "",
+            result=_(" (not under '{name}')", name=result) if result else "",
         )
         lines.append(("translated", message, task.sourceline, task.get("id")))
     return lines
