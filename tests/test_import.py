@@ -195,6 +195,53 @@ def test_activiti_form_properties_become_a_form_that_checks_what_clerks_submit(h
     round_trip(harness, "expense_claim", tmp_path)
 
 
+@pytest.mark.parametrize(("income", "approved", "end"), [(2000, True, "Granted"), (4000, True, "Refused")])
+def test_zeebe_input_and_output_mappings_run_as_the_step_s_scripts(harness, tmp_path, income, approved, end):
+    """Camunda 8 hands a step its variables through input mappings and takes results back through output
+    mappings: the review sees the household's income per member, and its output decides the gateway."""
+    done = harness.ow.import_diagrams([INTEROP / "camunda8_mappings.bpmn"], lane_map={"window": "frontdesk"})
+    assert done["runnable"] is True, done["report"]
+    translated = kinds(done["report"])["translated"]
+    assert (
+        "input mappings of step 'Review the household' → its preScript: income = household['income']; "
+        "members = household['members']; season = 'winter 2026'"
+    ) in translated
+    assert (
+        "output mappings of step 'Review the household' → its postScript: eligible = approved and income / "
+        "members < 1500"
+    ) in translated
+    harness.ow.set_status("heating_allowance", 1, "published")
+    harness.members(zhang=["frontdesk"])
+    instance = harness.ow.start("heating_allowance", actor="zhang")["instance"]
+    household = {"household": {"income": income, "members": 2}}
+    harness.ow.complete(open_task(harness, instance, "Enter")["id"], "zhang", household)
+    review = open_task(harness, instance, "Review")
+    assert harness.ow.complete(review["id"], "zhang", {"approved": approved})["status"] == "completed"
+    data = harness.ow.instance(instance)["data"]
+    assert (data["income"], data["season"], data["eligible"]) == (income, "winter 2026", income / 2 < 1500)
+    assert end in harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
+    if end == "Granted":
+        round_trip(harness, "heating_allowance", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "python"),
+    [
+        ("= applicant.name", "applicantName", "applicantName = applicant['name']"),
+        ("manual", "mode", "mode = 'manual'"),
+        ("= a + 1", "b", "b = a + 1"),
+        ("= string(now())", "stamp", None),  # a FEEL function
+        ("= x", "from.email", None),  # a path as target
+        ("= x", "class", None),  # a Python keyword
+        ("= __import__('os')", "x", None),
+    ],
+)
+def test_a_mapping_translates_only_when_it_is_safe(source, target, python):
+    from orchestrator.deploy.dialect_mappings import assignment
+
+    assert assignment(source, target) == python
+
+
 def test_a_camunda_8_form_linked_by_its_id_is_read_from_its_form_file(harness, tmp_path):
     done = harness.ow.import_diagrams([INTEROP / "camunda8_linked_form"], lane_map={"window": "frontdesk"})
     assert done["runnable"] is True, done["report"]
@@ -339,6 +386,19 @@ def test_bad_input_is_refused_with_a_clear_error_and_nothing_stored(harness, tmp
     with pytest.raises(InvalidInput) as info:
         harness.ow.import_diagrams([path])
     assert expected in str(info.value.problems[0].message)
+    assert harness.row_counts() == before
+
+
+def test_files_beside_the_diagram_need_a_diagram_and_keep_to_the_size_limit(harness, tmp_path):
+    table = INTEROP / "miwg_fixes" / "risk_check.dmn"
+    before = harness.row_counts()
+    with pytest.raises(InvalidInput, match=r"at least one \.bpmn file, folder or zip"):
+        harness.ow.import_diagrams([table])
+    big = tmp_path / "big.dmn"
+    big.write_bytes(b"<x/>" + b" " * (harness.ow.settings.max_upload_bytes + 1))
+    with pytest.raises(InvalidInput) as info:
+        harness.ow.import_diagrams([INTEROP / "camunda7_permit.bpmn", big], lane_map=LANES)
+    assert info.value.problems[0].file == "big.dmn"
     assert harness.row_counts() == before
 
 
@@ -638,8 +698,75 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
             "_5e16a4e0-0f23-482a-be47-d3edbc5741ba",
             "service task 'Update Remaining Vacation' is implemented by zeebe:taskDefinition type=\"update\"",
         ),
+        # Zeebe output mappings on FEEL names with spaces, and a list index
+        (
+            "_2b960d84-feb1-46a9-a1a1-c300dd996b99",
+            "output mapping 'Current Vacation Status ← = body.value[1]' of step",
+        ),
+        (
+            "_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32",
+            "output mapping 'Vacation Approval ← = Vacation Approval Status.Approval' of step",
+        ),
+        (
+            "_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32",
+            "output mapping 'Reason ← = Vacation Approval Status.Reason' of step",
+        ),
+        # Trisotech binds these ports with its own extensions; nothing here names their ids
+        (
+            "_9ed61a6a-7cc1-4ed1-86d8-03482b0983c9",
+            "step 'Notify Employee of Refusal' has a data output 'Fixed output' that nothing here fills",
+        ),
+        (
+            "_79523269-7444-4b01-90e9-e23957a9d020",
+            "step 'Manually Approve Vacation' has a data input 'Remaining Vacation Days' that nothing here fills",
+        ),
+        (
+            "_93ec9873-edf1-4549-b052-961994ec8234",
+            "step 'Notify Employee of Approval' has a data output 'Fixed output' that nothing here fills",
+        ),
+        (
+            "_a97c1a48-faba-447b-bfa6-7aa81a6fe0a0",
+            "step 'Notify Employee of Approval' has a data input 'To' that nothing here fills",
+        ),
+        (
+            "_a97c1a48-faba-447b-bfa6-7aa81a6fe0a0",
+            "step 'Notify Employee of Approval' has a data input 'Current Vacation Status' that nothing here fills",
+        ),
+        (
+            "_a97c1a48-faba-447b-bfa6-7aa81a6fe0a0",
+            "step 'Notify Employee of Approval' has a data output 'Fixed output' that nothing here fills",
+        ),
+        (
+            "_02232e32-c3d2-473c-a15d-9c5dca00eadc",
+            "step 'Notify Employee of Refusal' has a data input 'To' that nothing here fills",
+        ),
+        (
+            "_02232e32-c3d2-473c-a15d-9c5dca00eadc",
+            "step 'Notify Employee of Refusal' has a data input 'Current Vacation Status' that nothing here fills",
+        ),
+        (
+            "_02232e32-c3d2-473c-a15d-9c5dca00eadc",
+            "step 'Notify Employee of Refusal' has a data output 'Fixed output' that nothing here fills",
+        ),
+        (
+            "_4b72053b-8ebb-4ae6-99c6-7c93cf1c1d1b",
+            "step 'Update Remaining Vacation' has a data output 'Fixed output' that nothing here fills",
+        ),
+        (
+            "_5e16a4e0-0f23-482a-be47-d3edbc5741ba",
+            "step 'Update Remaining Vacation' has a data output 'Fixed output' that nothing here fills",
+        ),
     ],
     "C.9.0.bpmn": [
+        ("StartEvent_ApplicationReceived", "output mapping 'documentReferenceId ← = string(now())' of event"),
+        (
+            "BusinessRuleTask_CheckApplicationAutomatically",
+            "output mapping 'riskLevels ← = if result != null then result.riskLevel else [\"green\"]' of step",
+        ),
+        (
+            "BusinessRuleTask_CheckApplicationAutomatically",
+            "output mapping 'risks ← = if result != null then result.risk else []' of step",
+        ),
         (
             "BusinessRuleTask_CheckApplicationAutomatically",
             "business rule task 'Check application automatically' calls decision 'risk_check', but the unit has no",
@@ -760,8 +887,14 @@ C_9_0_JOB_WORKERS = (
 
 def c_9_0_fixed(tmp_path) -> Path:
     """C.9.0 as the analyst leaves it: each Zeebe job worker's task definition removed in the modeler (the
-    step is then only recorded); its decision table is drawn in the decision editor (miwg_fixes/)."""
+    step is then only recorded), the two mappings with no translation removed (a reference number from
+    FEEL's now(), and the decision's result unpacked with if-then-else: the table below writes riskLevels and
+    risks itself); its decision table is drawn in the decision editor (miwg_fixes/)."""
     text = (MIWG / "C.9.0.bpmn").read_text()
+    for element in ("StartEvent_ApplicationReceived", "BusinessRuleTask_CheckApplicationAutomatically"):
+        m = re.search(rf'<bpmn2:\w+ id="{element}".*?(<zeebe:ioMapping>.*?</zeebe:ioMapping>)', text, re.S)
+        assert m, element
+        text = text[: m.start(1)] + text[m.end(1) :]
     for task in C_9_0_JOB_WORKERS:
         m = re.search(rf'<bpmn2:serviceTask id="{task}".*?</bpmn2:serviceTask>', text, re.S)
         assert m, task
@@ -852,6 +985,12 @@ def test_an_executable_miwg_model_without_what_it_needs_says_exactly_why(sqlite_
     assert len(fixes) == len(WHY_NOT[model]), fixes
     for (element, message), (want_element, start) in zip(sorted(fixes), sorted(WHY_NOT[model]), strict=True):
         assert element == want_element and message.startswith(start), (element, message)
+
+
+def test_a_port_named_by_its_variable_is_not_to_fix(sqlite_harness):
+    """SpiffArena's way: a task's data output whose id is the variable the form writes."""
+    done = sqlite_harness.ow.import_diagrams([INTEROP / "data_output.bpmn"])
+    assert done["runnable"] is True, done["report"]
 
 
 def test_miwg_c_9_0_s_feel_quantifiers_are_translated(sqlite_harness):

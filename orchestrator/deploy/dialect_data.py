@@ -10,7 +10,9 @@ the value. So, in executable pools:
 - a task's port that only carries an association to a data object becomes a plain `bpmn:property` with the
   same id, so the association and its drawing stay valid and the step writes the object by its name.
 
-SpiffArena diagrams already name data objects by id and are left as they are.
+SpiffArena diagrams already name data objects by id and are left as they are. What stays is checked: a port
+that nothing feeds and whose id is no variable name (Trisotech binds its ports with its own extensions) could
+never be filled, so the step would stop for want of it; the draft names it, to fix.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def translate(root: etree._Element) -> list[Line]:
     lines: list[Line] = []
     for process in root.findall("bpmn:process", NS):
         if process.get("isExecutable", "true") == "true":
-            lines += _data_objects(root, process) + _ports(root, process)
+            lines += _data_objects(root, process) + _ports(root, process) + _unfillable(process)
     return lines
 
 
@@ -117,3 +119,43 @@ def _carried_ports(activity: etree._Element, objects: set[str | None]) -> set[st
         if any((s.text or "").strip() in objects for s in assoc.findall("bpmn:sourceRef", NS)):
             carried |= {(t.text or "").strip() for t in assoc.findall("bpmn:targetRef", NS)}
     return carried
+
+
+def _unfillable(process: etree._Element) -> list[Line]:
+    """Steps' ports the engine can never fill: it reads a port by its id, and nothing names these ids. (The
+    process's own ports matter only when another process calls it, with its data.)"""
+    lines: list[Line] = []
+    for io in process.iter(f"{{{BPMN}}}ioSpecification"):
+        owner = io.getparent()
+        if owner is process:
+            continue
+        fed = {
+            (ref.text or "").strip()
+            for assoc in owner.findall("bpmn:dataInputAssociation", NS)
+            + owner.findall("bpmn:dataOutputAssociation", NS)
+            for ref in assoc.findall("bpmn:targetRef", NS) + assoc.findall("bpmn:sourceRef", NS)
+        }
+        for port in io:
+            if not isinstance(port.tag, str) or etree.QName(port).localname not in (
+                "dataInput",
+                "dataOutput",
+            ):
+                continue
+            pid = port.get("id") or ""
+            if pid in fed or (NAME.match(pid) and not keyword.iskeyword(pid)):
+                continue
+            message = _(
+                "step '{step}' has a data {kind} '{name}' that nothing here fills (its id '{id}' is no variable "
+                "name and no association carries it): the engine would stop the step for want of it; remove "
+                "it, or connect it to a data object, in the modeler",
+                step=_label(owner),
+                kind=_("input") if etree.QName(port).localname == "dataInput" else _("output"),
+                name=port.get("name") or pid,
+                id=pid,
+            )
+            lines.append(("fix", message, port.sourceline, owner.get("id")))
+    return lines
+
+
+def _label(node: etree._Element) -> str:
+    return " ".join((node.get("name") or "").split()) or node.get("id") or ""

@@ -9,6 +9,7 @@ every change and for everything kept as documentation.
 - JUEL and FEEL conditions (→ sandbox expressions, `expressions`);
 - service tasks with no implementation, data stores, Zeebe multi-instance loops (`dialect_tasks`);
 - data objects named for their variable, and task ports that only carry them (`dialect_data`);
+- Zeebe input and output mappings (→ the step's pre- and post-script, `dialect_mappings`);
 - lanes named after a role: `--map-lane NAME=GROUP` renames them to the group (the old name stays as the
   lane's documentation).
 
@@ -23,7 +24,7 @@ from lxml import etree
 
 from orchestrator.bpmn.namespaces import ACTIVITI, BPMN, CAMUNDA, ENGINE_NAMESPACES, FLOWABLE, SPIFF, ZEEBE
 from orchestrator.core.i18n import Message, _
-from orchestrator.deploy import dialect_data, dialect_forms, dialect_tasks, expressions
+from orchestrator.deploy import dialect_data, dialect_forms, dialect_mappings, dialect_tasks, expressions
 
 OURS = (
     BPMN,
@@ -104,7 +105,10 @@ def translate(tree: etree._ElementTree, file: str, ctx: Context) -> list[Finding
             findings += _user_task(process, task, file, ctx)
     for node in root.iter(f"{{{BPMN}}}conditionExpression", f"{{{BPMN}}}condition"):
         findings += _condition(node, file)
-    for kind, message, line, element in dialect_tasks.translate(root) + dialect_data.translate(root):
+    translated = (
+        dialect_tasks.translate(root) + dialect_data.translate(root) + dialect_mappings.translate(root)
+    )
+    for kind, message, line, element in translated:
         findings.append(Finding(kind, message, file, line, element))
     findings += _foreign(root, file)
     return findings
