@@ -16,7 +16,10 @@ def _limits(site):
     roomy_limits(site)
 
 
-def citizen(site, id_number: str = "11010519491231002X", name: str = "张三") -> tuple[object, dict]:
+def unverified_citizen(
+    site, id_number: str = "11010519491231002X", name: str = "张三"
+) -> tuple[object, dict, str]:
+    """Registered the API's two-step way (no code yet) and logged in: the client, its headers and phone."""
     client = site.app.test_client()
     phone = new_phone()
     r = client.post(
@@ -27,7 +30,20 @@ def citizen(site, id_number: str = "11010519491231002X", name: str = "张三") -
     assert r.json["verified"] is False and "phone" not in r.json
     r = client.post("/api/v1/portal/login", json={"phone": phone, "password": PASSWORD})
     assert r.status_code == 200, r.json
-    return client, {"Authorization": f"Bearer {r.json['access_token']}"}
+    return client, {"Authorization": f"Bearer {r.json['access_token']}"}, phone
+
+
+def code_sent_to(site, phone: str) -> str:
+    sent = [m for m in site.ow.sms_outbox() if m["phone"] == phone]
+    return re.search(r"验证码 (\d{6})", sent[0]["text"]).group(1)
+
+
+def citizen(site, id_number: str = "11010519491231002X", name: str = "张三") -> tuple[object, dict]:
+    """A citizen whose phone is confirmed with the code it was texted, as the API's clients do."""
+    client, headers, phone = unverified_citizen(site, id_number, name)
+    r = client.post("/api/v1/portal/verify", json={"code": code_sent_to(site, phone)}, headers=headers)
+    assert r.status_code == 200 and r.json["verified"] is True
+    return client, headers
 
 
 def apply(client, headers, **more) -> str:
@@ -61,8 +77,26 @@ def test_register_refuses_bad_input_in_chinese(site):
     assert [e["field"] for e in r.json["errors"]] == ["id_number"]
 
 
+def test_an_unconfirmed_phone_cannot_apply_until_its_code_is_sent(site):
+    client, headers, phone = unverified_citizen(site)
+    body = {
+        "item": "hr_service_permit",
+        "data": {"contact_phone": "13900000000"},
+        "delivery": {"method": "window"},
+    }
+    mine = lambda: client.get("/api/v1/portal/cases", headers=headers).json  # noqa: E731
+    before = mine()
+    r = client.post("/api/v1/portal/applications", json=body, headers=headers)
+    assert r.status_code == 422 and "验证码" in r.json["message"]
+    assert [e["field"] for e in r.json["errors"]] == ["code"]
+    assert mine() == before  # nothing opened
+    client.post("/api/v1/portal/verify", json={"code": code_sent_to(site, phone)}, headers=headers)
+    r = client.post("/api/v1/portal/applications", json=body, headers=headers)
+    assert r.status_code == 201, r.json
+
+
 def test_register_without_a_code_sends_one_and_verify_takes_it(site):
-    client, headers = citizen(site)
+    client, headers, _phone = unverified_citizen(site)
     me = client.get("/api/v1/portal/me", headers=headers).json
     assert me["verified"] is False and me["id_number_masked"].endswith("002X")
     phone = me["phone_masked"]

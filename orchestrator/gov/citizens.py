@@ -294,6 +294,17 @@ def verify(session: Session, citizen_id: int, code: str) -> CitizenSummary:
     return summary(citizen)
 
 
+def verified(session: Session, citizen_id: int) -> Citizen:
+    """The citizen, if their mobile number is confirmed: only then may they open a case (an account made
+    through the API without a code is not, until it sends the code it was texted)."""
+    citizen = get(session, citizen_id)
+    if citizen.verified_at is None:
+        raise InvalidInput(
+            Problem(_("confirm your mobile number first: enter the code sent to it by SMS"), field="code")
+        )
+    return citizen
+
+
 def get(session: Session, citizen_id: int) -> Citizen:
     citizen = session.get(Citizen, citizen_id)
     if citizen is None or citizen.disabled_at is not None:

@@ -109,7 +109,7 @@ def apply(
 ) -> CaseDetails:
     """Open a case of item `key` for the citizen (or their company): channel 网上, status 1 已接件; the
     front desk of hall `org` receives its first step (网上预审) in its 待签收."""
-    citizen = citizens.get(session, citizen_id)
+    citizen = citizens.verified(session, citizen_id)
     if not isinstance(data, dict):
         raise InvalidInput(Problem(_("start data must be a JSON object"), field="data"))
     if org is not None:
@@ -159,7 +159,7 @@ def request_proxy(
 ) -> CaseDetails:
     """上门 / 助跑代办: a proxy case of item `key` in the citizen's village or grid, whose first step (the
     proxy's 登记委托, then the work record) goes to the grid workers there."""
-    citizen = citizens.get(session, citizen_id)
+    citizen = citizens.verified(session, citizen_id)
     catalog = definitions.startable(session, key).catalog or {}
     if not (catalog.get("channels") or {}).get("proxy"):
         raise InvalidInput(
