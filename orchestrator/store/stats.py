@@ -35,7 +35,30 @@ HISTOGRAM = tuple(f"d{i}" for i in range(TOP_BUCKET + 1))  # completed cases by 
 SUMS = (*MEASURES, *HISTOGRAM)
 
 
-class StatsCase(Base):
+class _Measures:
+    """The MEASURES as integer columns: what a case's fact counts for, and what the sums add up."""
+
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    in_progress: Mapped[int] = mapped_column(Integer, default=0)
+    immediate: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    early: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[int] = mapped_column(Integer, default=0)
+    days_sum: Mapped[int] = mapped_column(Integer, default=0)
+    supplemented: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    evaluations: Mapped[int] = mapped_column(Integer, default=0)
+    good: Mapped[int] = mapped_column(Integer, default=0)
+    bad: Mapped[int] = mapped_column(Integer, default=0)
+    rectified: Mapped[int] = mapped_column(Integer, default=0)
+    zero_visit: Mapped[int] = mapped_column(Integer, default=0)
+    one_visit: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsCase(_Measures, Base):
     """What one case counts for (its fact): kept so a change subtracts the old contribution exactly."""
 
     __tablename__ = "stats_case"
@@ -83,27 +106,9 @@ class StatsCase(Base):
     proxy: Mapped[str | None] = mapped_column(String(100))
     window_key: Mapped[str] = mapped_column(String(20), server_default="")  # a window id, "" none (0018)
     days: Mapped[int] = mapped_column(Integer)  # handling working days; -1 when not completed
-    received: Mapped[int] = mapped_column(Integer, default=0)
-    accepted: Mapped[int] = mapped_column(Integer, default=0)
-    completed: Mapped[int] = mapped_column(Integer, default=0)
-    in_progress: Mapped[int] = mapped_column(Integer, default=0)
-    immediate: Mapped[int] = mapped_column(Integer, default=0)
-    on_time: Mapped[int] = mapped_column(Integer, default=0)
-    early: Mapped[int] = mapped_column(Integer, default=0)
-    overdue: Mapped[int] = mapped_column(Integer, default=0)
-    days_sum: Mapped[int] = mapped_column(Integer, default=0)
-    supplemented: Mapped[int] = mapped_column(Integer, default=0)
-    refused: Mapped[int] = mapped_column(Integer, default=0)
-    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
-    evaluations: Mapped[int] = mapped_column(Integer, default=0)
-    good: Mapped[int] = mapped_column(Integer, default=0)
-    bad: Mapped[int] = mapped_column(Integer, default=0)
-    rectified: Mapped[int] = mapped_column(Integer, default=0)
-    zero_visit: Mapped[int] = mapped_column(Integer, default=0)
-    one_visit: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class StatsAggregate(Base):
+class StatsAggregate(_Measures, Base):
     """Sums of case facts: grain d (a day) or m (a month, dated its first day; v: the same per unit below a
     town for the dimensions kept per town), basis a (by the day the
     case was received/accepted) or c (by the day it closed), the case's org unit (`scope`), a dimension
@@ -129,24 +134,6 @@ class StatsAggregate(Base):
     scope: Mapped[str] = mapped_column(String(500), primary_key=True)
     key: Mapped[str] = mapped_column(String(500), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    received: Mapped[int] = mapped_column(Integer, default=0)
-    accepted: Mapped[int] = mapped_column(Integer, default=0)
-    completed: Mapped[int] = mapped_column(Integer, default=0)
-    in_progress: Mapped[int] = mapped_column(Integer, default=0)
-    immediate: Mapped[int] = mapped_column(Integer, default=0)
-    on_time: Mapped[int] = mapped_column(Integer, default=0)
-    early: Mapped[int] = mapped_column(Integer, default=0)
-    overdue: Mapped[int] = mapped_column(Integer, default=0)
-    days_sum: Mapped[int] = mapped_column(Integer, default=0)
-    supplemented: Mapped[int] = mapped_column(Integer, default=0)
-    refused: Mapped[int] = mapped_column(Integer, default=0)
-    withdrawn: Mapped[int] = mapped_column(Integer, default=0)
-    evaluations: Mapped[int] = mapped_column(Integer, default=0)
-    good: Mapped[int] = mapped_column(Integer, default=0)
-    bad: Mapped[int] = mapped_column(Integer, default=0)
-    rectified: Mapped[int] = mapped_column(Integer, default=0)
-    zero_visit: Mapped[int] = mapped_column(Integer, default=0)
-    one_visit: Mapped[int] = mapped_column(Integer, default=0)
 
 
 for _bucket in HISTOGRAM:  # d0 … d31 as columns of the aggregate
