@@ -433,20 +433,21 @@ def deliver_message(wf: BpmnWorkflow, name: str, payload: dict) -> bool:
     waiting = [task.task_spec.event_definition for task in list(wf.event_manager.tasks.values())]
     starts = event_subprocesses.waiting_message_starts(wf) if not wf.completed else []
     waiting += [definition for workflow, _name, definition in starts if workflow is wf]
+
+    def event(definition: MessageEventDefinition) -> BpmnEvent:
+        properties = definition.correlation_properties
+        return BpmnEvent(
+            definition, payload, definition.calculate_correlations(wf.script_engine, properties, payload)
+        )
+
     for definition in waiting:
         if isinstance(definition, MessageEventDefinition) and definition.name == name:
-            correlations = definition.calculate_correlations(
-                wf.script_engine, definition.correlation_properties, payload
-            )
-            wf.send_event(BpmnEvent(definition, payload, correlations))
+            wf.send_event(event(definition))
             return True
     for workflow, esp, definition in starts:  # an event sub-process of a running sub-process or called one
         if workflow is not wf and definition.name == name:
-            correlations = definition.calculate_correlations(
-                wf.script_engine, definition.correlation_properties, payload
-            )
             event_subprocesses.trigger(workflow, esp)
-            wf.event_manager.catch(BpmnEvent(definition, payload, correlations), internal=False)
+            wf.event_manager.catch(event(definition), internal=False)
             return True
     return False
 

@@ -25,9 +25,17 @@ from lxml import etree
 
 from orchestrator.bpmn.namespaces import BPMN, SPIFF
 from orchestrator.core.i18n import Message, _
+from orchestrator.deploy.dialect_tasks import label
 
 NS = {"bpmn": BPMN}
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def is_variable(name: str) -> bool:
+    """Whether the sandbox can read `name` as a variable."""
+    return bool(NAME.match(name)) and not keyword.iskeyword(name)
+
+
 _OBJECTS = (f"{{{BPMN}}}dataObject", f"{{{BPMN}}}dataObjectReference")
 
 Line = tuple[str, Message, int | None, str | None]
@@ -52,7 +60,7 @@ def _data_objects(root: etree._Element, process: etree._Element) -> list[Line]:
         old, name = obj.get("id") or "", (obj.get("name") or "").strip()
         if not name or name == old:
             continue
-        if not NAME.match(name) or keyword.iskeyword(name) or counts[name] > 1 or name in taken:
+        if not is_variable(name) or counts[name] > 1 or name in taken:
             message = _(
                 "data object '{name}' keeps its id '{id}', the name the engine reads it by: its name is not "
                 "a plain variable name, or another element already has it",
@@ -142,20 +150,16 @@ def _unfillable(process: etree._Element) -> list[Line]:
             ):
                 continue
             pid = port.get("id") or ""
-            if pid in fed or (NAME.match(pid) and not keyword.iskeyword(pid)):
+            if pid in fed or is_variable(pid):
                 continue
             message = _(
                 "step '{step}' has a data {kind} '{name}' that nothing here fills (its id '{id}' is no variable "
                 "name and no association carries it): the engine would stop the step for want of it; remove "
                 "it, or connect it to a data object, in the modeler",
-                step=_label(owner),
+                step=label(owner),
                 kind=_("input") if etree.QName(port).localname == "dataInput" else _("output"),
                 name=port.get("name") or pid,
                 id=pid,
             )
             lines.append(("fix", message, port.sourceline, owner.get("id")))
     return lines
-
-
-def _label(node: etree._Element) -> str:
-    return " ".join((node.get("name") or "").split()) or node.get("id") or ""

@@ -12,17 +12,15 @@ run no scripts, so a mapping on an event is to fix.
 
 from __future__ import annotations
 
-import keyword
-import re
-
 from lxml import etree
 
 from orchestrator.bpmn.namespaces import BPMN, SPIFF, ZEEBE
 from orchestrator.core.i18n import Message, _
 from orchestrator.deploy import expressions
+from orchestrator.deploy.dialect_data import is_variable
+from orchestrator.deploy.dialect_tasks import label
 
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF, "zeebe": ZEEBE}
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 STEPS = {
     "task",
     "userTask",
@@ -56,7 +54,7 @@ def translate(root: etree._Element) -> list[Line]:
 def assignment(source: str | None, target: str | None) -> str | None:
     """The sandbox line for one mapping (`target = expression`), or None when it has no safe translation."""
     target, source = (target or "").strip(), (source or "").strip()
-    if not NAME.match(target) or keyword.iskeyword(target):
+    if not is_variable(target):
         return None
     if not source.startswith("="):  # Zeebe reads a source without '=' as a static string
         return f"{target} = {source!r}"
@@ -65,7 +63,7 @@ def assignment(source: str | None, target: str | None) -> str | None:
 
 
 def _mapping(owner: etree._Element, mapping: etree._Element) -> list[Line]:
-    name, oid = _label(owner), owner.get("id")
+    name, oid = label(owner), owner.get("id")
     is_step = etree.QName(owner).localname in STEPS
     found: dict[str, list[str]] = {"input": [], "output": []}
     lines: list[Line] = []
@@ -129,7 +127,3 @@ def _mapping(owner: etree._Element, mapping: etree._Element) -> list[Line]:
         )
         lines.append(("translated", message, mapping.sourceline, oid))
     return lines
-
-
-def _label(node: etree._Element) -> str:
-    return " ".join((node.get("name") or "").split()) or node.get("id") or ""

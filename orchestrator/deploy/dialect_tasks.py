@@ -73,7 +73,7 @@ def _service_tasks(process: etree._Element) -> list[Line]:
     for task in process.iter(f"{{{BPMN}}}serviceTask"):
         if task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS) is not None:
             continue
-        tid, name = task.get("id"), _label(task)
+        tid, name = task.get("id"), label(task)
         how = implementation_of(task)
         if how is not None:
             message = _(
@@ -110,14 +110,15 @@ def _send_tasks(process: etree._Element) -> list[Line]:
         message = _(
             "send task '{task}' ({implementation}) sends nothing here: the step only passes; give it a "
             "message in the modeler to send one",
-            task=_label(task),
+            task=label(task),
             implementation=how,
         )
         lines.append(("documentation", message, task.sourceline, task.get("id")))
     return lines
 
 
-def _label(node: etree._Element) -> str:
+def label(node: etree._Element) -> str:
+    """An element's name on one line, or its id: how the report names it."""
     return " ".join((node.get("name") or "").split()) or node.get("id") or ""
 
 
@@ -151,7 +152,7 @@ def _called_decisions(process: etree._Element) -> list[Line]:
             message = _(
                 "business rule task '{task}' calls decision '{decision}', which is not a plain decision id: "
                 "pick the decision in the modeler",
-                task=_label(task),
+                task=label(task),
                 decision=decision,
             )
             lines.append(("fix", message, task.sourceline, task.get("id")))
@@ -163,7 +164,7 @@ def _called_decisions(process: etree._Element) -> list[Line]:
         message = _(
             "business rule task '{task}' calls decision '{decision}' → spiffworkflow:calledDecisionId; the "
             "table's outputs go into the step's data by their names{result}",
-            task=_label(task),
+            task=label(task),
             decision=decision,
             result=_(" (not under '{name}')", name=result) if result else "",
         )
@@ -233,7 +234,7 @@ def _empty_sub_processes(process: etree._Element) -> list[Line]:
         message = _(
             "sub-process '{name}' is drawn with nothing inside → a start and an end: it completes at once, as "
             "BPMN says an empty sub-process does; draw its steps in the modeler if it should do something",
-            name=_label(sub),
+            name=label(sub),
         )
         lines.append(("translated", message, sub.sourceline, sid))
     return lines
@@ -262,7 +263,7 @@ def _data_stores(root: etree._Element) -> list[Line]:
         if ref.get("dataStoreRef") in stores or ref.get("id") not in used:
             continue
         store = etree.Element(f"{{{BPMN}}}dataStore", id=_fresh_id(root, f"DataStore_{ref.get('id')}"))
-        name = _label(ref)
+        name = label(ref)
         _rename_store(store, name)
         root.insert(_first_process_index(root), store)
         ref.set("dataStoreRef", store.get("id"))
