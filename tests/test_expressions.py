@@ -73,3 +73,28 @@ def test_feel_quantifiers_decide_in_the_sandbox_as_feel_would(levels, some_red, 
     every = translate('= every risk in riskLevels satisfies risk = "yellow"').python
     assert sandbox.evaluate(some, {"riskLevels": levels}) is some_red
     assert sandbox.evaluate(every, {"riskLevels": levels}) is every_yellow
+
+
+NAMES = {"Vacation Approval": "Vacation_Approval", "Vacation Approval Status": "Vacation_Approval_Status"}
+
+
+@pytest.mark.parametrize(
+    ("source", "python"),
+    [
+        ('Vacation Approval = "Approved"', 'Vacation_Approval == "Approved"'),
+        ("= Vacation  Approval Status.Reason", "Vacation_Approval_Status['Reason']"),  # the longer name first
+        (
+            'Vacation Approval = "Vacation Approval"',
+            'Vacation_Approval == "Vacation Approval"',
+        ),  # not in text
+        ("MyVacation Approval = 1", None),  # only whole names
+    ],
+)
+def test_feel_names_with_spaces_read_as_the_diagram_s_variables(source, python):
+    """FEEL lets a name hold spaces when it is known; the diagram's data names with spaces are read as the
+    variables the import names them (outside string literals), and the result decides in the sandbox."""
+    t = translate(source, names=NAMES)
+    assert t.python == python
+    if python:
+        data = {"Vacation_Approval": "Approved", "Vacation_Approval_Status": {"Reason": "ok"}}
+        assert sandbox.evaluate(python, data) in (True, False, "ok")

@@ -16,9 +16,10 @@ import pytest
 from conftest import BPMN_DIR
 from test_deploy import BILLION_LAUGHS, EXTERNAL_ENTITY
 
+from orchestrator.bpmn.namespaces import SPIFF
 from orchestrator.core import clock
 from orchestrator.core.config import REPO_ROOT
-from orchestrator.core.errors import Conflict, InvalidInput
+from orchestrator.core.errors import Conflict, InvalidInput, NotAllowed
 
 INTEROP = BPMN_DIR / "interop"
 MIWG = REPO_ROOT.parent / "shared" / "interop" / "miwg-reference"
@@ -286,9 +287,7 @@ def test_data_objects_named_for_their_variable_carry_values_between_steps(harnes
     assert done["runnable"] is True, done["report"]
     found = kinds(done["report"])
     assert "data object 'eligible' (id 'sid-do-eligible') → variable eligible" in found["translated"]
-    assert any(
-        m.startswith("data object 'Case file' keeps its id 'sid-do-file'") for m in found["documentation"]
-    )
+    assert "data object 'Case file' (id 'sid-do-file') → variable Case_file" in found["translated"]
     stored = harness.ow.definition("sid-benefit", 1)["files"]["signavio_data_objects.bpmn"]
     assert 'bpmnElement="sid-doa-assess"' in stored and 'bpmnElement="sid-ref-eligible"' in stored  # drawn
     harness.ow.set_status("sid-benefit", 1, "published")
@@ -679,12 +678,7 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
         ("_3fb323d5-2c59-487a-af63-804208f6c5cb", "flow 'no' leaves gateway"),
     ],
     "C.8.1.bpmn": [
-        (
-            "_0a1c4f20-509f-4aeb-baf9-acc762f4fdf9",
-            "condition 'Vacation Approval = \"Manual Validation Required\"'",
-        ),
-        ("_325973e7-0bc8-4136-b6df-be1e681d8608", "condition 'Vacation Approval = \"Approved\"'"),
-        ("_f2b0da63-d841-4457-ad85-7d86c8b5c1d2", "condition 'Vacation Approval = \"Approved\"'"),
+        ("Lane_0", "lane 'manager' names no known group"),  # its potentialOwner, to map with --map-lane
         ("_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32", "business rule task 'Vacation Approval' calls no decision"),
         (
             "_2b960d84-feb1-46a9-a1a1-c300dd996b99",
@@ -698,11 +692,8 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
             "_5e16a4e0-0f23-482a-be47-d3edbc5741ba",
             "service task 'Update Remaining Vacation' is implemented by zeebe:taskDefinition type=\"update\"",
         ),
-        # Zeebe output mappings on FEEL names with spaces, and a list index
-        (
-            "_2b960d84-feb1-46a9-a1a1-c300dd996b99",
-            "output mapping 'Current Vacation Status ← = body.value[1]' of step",
-        ),
+        # the decision's result unpacked by a path into the decision's own output (a table drawn here writes
+        # the two variables itself)
         (
             "_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32",
             "output mapping 'Vacation Approval ← = Vacation Approval Status.Approval' of step",
@@ -711,19 +702,7 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
             "_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32",
             "output mapping 'Reason ← = Vacation Approval Status.Reason' of step",
         ),
-        # Trisotech binds these ports with its own extensions; nothing here names their ids
-        (
-            "_9ed61a6a-7cc1-4ed1-86d8-03482b0983c9",
-            "step 'Notify Employee of Refusal' has a data output 'Fixed output' that nothing here fills",
-        ),
-        (
-            "_79523269-7444-4b01-90e9-e23957a9d020",
-            "step 'Manually Approve Vacation' has a data input 'Remaining Vacation Days' that nothing here fills",
-        ),
-        (
-            "_93ec9873-edf1-4549-b052-961994ec8234",
-            "step 'Notify Employee of Approval' has a data output 'Fixed output' that nothing here fills",
-        ),
+        # ports that neither an association nor a Trisotech binding fills (left over in the file)
         (
             "_a97c1a48-faba-447b-bfa6-7aa81a6fe0a0",
             "step 'Notify Employee of Approval' has a data input 'To' that nothing here fills",
@@ -733,28 +712,12 @@ WHY_NOT = {  # the executable MIWG models that do not carry what they need, and 
             "step 'Notify Employee of Approval' has a data input 'Current Vacation Status' that nothing here fills",
         ),
         (
-            "_a97c1a48-faba-447b-bfa6-7aa81a6fe0a0",
-            "step 'Notify Employee of Approval' has a data output 'Fixed output' that nothing here fills",
-        ),
-        (
             "_02232e32-c3d2-473c-a15d-9c5dca00eadc",
             "step 'Notify Employee of Refusal' has a data input 'To' that nothing here fills",
         ),
         (
             "_02232e32-c3d2-473c-a15d-9c5dca00eadc",
             "step 'Notify Employee of Refusal' has a data input 'Current Vacation Status' that nothing here fills",
-        ),
-        (
-            "_02232e32-c3d2-473c-a15d-9c5dca00eadc",
-            "step 'Notify Employee of Refusal' has a data output 'Fixed output' that nothing here fills",
-        ),
-        (
-            "_4b72053b-8ebb-4ae6-99c6-7c93cf1c1d1b",
-            "step 'Update Remaining Vacation' has a data output 'Fixed output' that nothing here fills",
-        ),
-        (
-            "_5e16a4e0-0f23-482a-be47-d3edbc5741ba",
-            "step 'Update Remaining Vacation' has a data output 'Fixed output' that nothing here fills",
         ),
     ],
     "C.9.0.bpmn": [
@@ -973,6 +936,112 @@ def test_miwg_c_9_0_runs_to_its_ends_once_its_job_workers_and_decision_are_given
         "TerminateEvent_ApplicationCanceledFraud",
     }
     assert not (others - {end}) & set(marks)
+    assert harness.ow.incidents() == []
+
+
+C_8_1_JOB_WORKERS = (  # Fetch Vacation Information, and Update Remaining Vacation twice
+    "_2b960d84-feb1-46a9-a1a1-c300dd996b99",
+    "_4b72053b-8ebb-4ae6-99c6-7c93cf1c1d1b",
+    "_5e16a4e0-0f23-482a-be47-d3edbc5741ba",
+)
+C_8_1_UNFILLED_PORTS = (  # 'To' and 'Current Vacation Status' of both manual notifications
+    "_34c6f8e2-b981-4ff2-ad77-bf89575b604c",
+    "_d52e7328-818c-4352-ba80-25432f28d380",
+    "_3a460194-21af-44b5-a9c9-386dd21ce7a6",
+    "_4e07b75e-586a-4bcb-92b8-086ab645cb89",
+)
+C_8_1_DECISION = "_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32"
+
+
+def c_8_1_fixed(tmp_path) -> Path:
+    """C.8.1 as the analyst leaves it, doing what its draft names: the three HTTP job workers removed (the
+    steps are then only recorded; with no HR system here, the employee's record comes with the request, so
+    the fetch's output mapping reads `employee` instead of the HTTP body), the decision's two path mappings
+    removed and its table drawn (miwg_fixes/vacation_approval.dmn, by the days remaining) and called, and the
+    four ports nothing fills removed."""
+    text = (MIWG / "C.8.1.bpmn").read_text()
+    for task in C_8_1_JOB_WORKERS:
+        m = re.search(rf'<semantic:serviceTask id="{task}".*?</semantic:serviceTask>', text, re.S)
+        assert m, task
+        fixed = re.sub(r"\s*<zeebe:taskDefinition [^>]*/>", "", m.group(0), count=1)
+        fixed = re.sub(r' (implementation|operationRef)="[^"]*"', "", fixed, count=2)
+        text = text[: m.start()] + fixed + text[m.end() :]
+    text = text.replace('source="= body.value[1]"', 'source="= employee"')
+    m = re.search(
+        rf'<semantic:businessRuleTask id="{C_8_1_DECISION}".*?(<zeebe:ioMapping>.*?</zeebe:ioMapping>)',
+        text,
+        re.S,
+    )
+    assert m
+    call = (
+        f'<spiffworkflow:calledDecisionId xmlns:spiffworkflow="{SPIFF}">vacation_approval'
+        "</spiffworkflow:calledDecisionId>"
+    )
+    text = text[: m.start(1)] + call + text[m.end(1) :]
+    for port in C_8_1_UNFILLED_PORTS:
+        text, n = re.subn(rf'\s*<semantic:dataInput [^>]*id="{port}"/>', "", text)
+        text, k = re.subn(rf"\s*<semantic:dataInputRefs>{port}</semantic:dataInputRefs>", "", text)
+        assert n == k == 1, port
+    path = tmp_path / "C.8.1.bpmn"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("days", "decision", "end", "mail"),
+    [
+        (
+            0,
+            None,
+            "_1688f604-5edf-4187-ad9e-18f74bfede53",
+            "was declined for the following reason: No vacation",
+        ),
+        (12, None, "_6677ef80-82df-4951-919d-1f36123b681b", "was approved."),
+        (3, "Approved", "_1cd5fe29-b3ec-4f21-a1aa-57773f0729ca", "was approved."),
+        (3, "Refused", "_3ae826ca-5f38-43c4-be3a-35d1157aa27f", "for the following reason: busy season"),
+    ],
+)
+def test_miwg_c_8_1_runs_to_its_ends_once_its_job_workers_and_decision_are_given(
+    harness, tmp_path, days, decision, end, mail
+):
+    """C.8.1 (vacation request, Trisotech) keeps its data as Trisotech does: the process's own inputs
+    (From, To) and outputs connected to the steps, data objects named with spaces ('Current Vacation
+    Status'), steps' inputs filled by FEEL bindings, conditions on 'Vacation Approval'. All of that
+    translates; once the analyst has done what the draft names, it runs to each end but 'Employee not
+    found' (the HR system's 404): refused or approved at once by the table, or by the manager, and the mail
+    each notification would send is built from the request, the employee's record and the reason."""
+    unit = [c_8_1_fixed(tmp_path), INTEROP / "miwg_fixes" / "vacation_approval.dmn"]
+    done = harness.ow.import_diagrams(unit, lane_map={"manager": "minzheng"})
+    assert done["runnable"] is True, [r for r in done["report"] if r["kind"] == "fix"]
+    translated = kinds(done["report"])["translated"]
+    assert (
+        'condition \'Vacation Approval = "Approved"\' (feel) → Vacation_Approval == "Approved"' in translated
+    )
+    assert any(m.startswith("the process's data input 'From' (id '_2bed4da9") for m in translated)
+    assert any(
+        "Remaining_Vacation_Days = Current_Vacation_Status['days']" in m
+        for m in translated
+        if m.startswith("Trisotech's bindings of step 'Manually Approve Vacation'")
+    )
+    harness.ow.set_status("VacationRequestProcess", 1, "published")
+    assert "candidate group 'manager' → lane 'minzheng'" in translated  # its potentialOwner
+    harness.members(zhang=["frontdesk"], li=["minzheng"])
+    employee = {"name": "Ada", "email": "ada@example.org", "days": days}
+    data = {"From": "2026-12-21", "To": "2026-12-24", "Employee_Badge_Number": 7, "employee": employee}
+    instance = harness.ow.start("VacationRequestProcess", data, actor="zhang")["instance"]
+    if decision:
+        task = open_task(harness, instance, "_79523269-7444-4b01-90e9-e23957a9d020")
+        with pytest.raises(NotAllowed):  # the manager's step, not the front desk's
+            harness.ow.complete(task["id"], "zhang", {"Vacation_Approval": "Approved"})
+        form = harness.ow.task(task["id"], "li")["form_schema"]["properties"]
+        assert form["Vacation_Approval"]["oneOf"][0]["const"] == "Approved"  # the form writes the variable
+        reason = "busy season" if decision == "Refused" else ""
+        harness.ow.complete(task["id"], "li", {"Vacation_Approval": decision, "Reason": reason})
+    inst = harness.ow.instance(instance)
+    assert inst["status"] == "completed", inst["tasks"]
+    assert mail in inst["data"]["mailBody"] and "Hi \xa0Ada" in inst["data"]["mailBody"]
+    assert "2026-12-21" in inst["data"]["mailBody"]  # the process's input reached the notification
+    assert end in harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
     assert harness.ow.incidents() == []
 
 

@@ -7,4 +7,5 @@ CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 FLOWABLE = "http://flowable.org/bpmn"
 ACTIVITI = "http://activiti.org/bpmn"
+TRISO = "http://www.trisotech.com/2015/triso/modeling"
 ENGINE_NAMESPACES = (CAMUNDA, FLOWABLE, ACTIVITI)  # engines whose attributes name a task's implementation

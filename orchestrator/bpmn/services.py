@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.serializer.helpers.spec import BpmnDataSpecificationConv
 from SpiffWorkflow.bpmn.specs.data_spec import BpmnDataStoreSpecification
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from orchestrator.bpmn import event_subprocesses
+from orchestrator.bpmn import event_subprocesses, process_data
 from orchestrator.core import clock
 from orchestrator.core.i18n import _
 
@@ -62,9 +62,11 @@ class InstanceDataStore(BpmnDataStoreSpecification):
 
 
 class Parser(SpiffBpmnParser):
-    """SpiffWorkflow's parser, knowing OneWindow's data store and how event sub-processes start."""
+    """SpiffWorkflow's parser, knowing OneWindow's data store, how event sub-processes start, and a step's
+    data associations with its process's own inputs and outputs."""
 
     DATA_STORE_CLASSES = {INSTANCE_STORE: InstanceDataStore}
+    PROCESS_PARSER_CLASS = process_data.ProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (
@@ -74,7 +76,8 @@ class Parser(SpiffBpmnParser):
     }
 
 
-SERIALIZER_CONFIG = {
+SERIALIZER_CONFIG: dict[Any, Any] = {
     InstanceDataStore: BpmnDataSpecificationConverter,
     **event_subprocesses.SERIALIZER_CONFIG,
+    **process_data.SERIALIZER_CONFIG,
 }

@@ -130,8 +130,9 @@ def _number(text: str) -> int | float | None:
     return int(value) if value.is_integer() else value
 
 
-def from_form_js(text: str, title: str) -> tuple[dict, dict]:
-    """A form-js document (Camunda 8) → (JSON Schema, uiSchema). ValueError when it is not one."""
+def from_form_js(text: str, title: str, names: dict[str, str] | None = None) -> tuple[dict, dict]:
+    """A form-js document (Camunda 8) → (JSON Schema, uiSchema). ValueError when it is not one. A key that
+    starts with one of the diagram's data names with spaces (`names`) is written with its variable."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -143,7 +144,7 @@ def from_form_js(text: str, title: str) -> tuple[dict, dict]:
     ui: dict = {}
     order: list[str] = []
     for comp in _flatten(doc["components"]):
-        kind, key = comp.get("type"), comp.get("key")
+        kind, key = comp.get("type"), _named(comp.get("key"), names or {})
         if kind not in _FORM_JS_TYPES or not isinstance(key, str) or not _KEY.match(key):
             continue
         prop = dict(_FORM_JS_TYPES[kind])
@@ -184,6 +185,14 @@ def from_form_js(text: str, title: str) -> tuple[dict, dict]:
         schema["required"] = required
     ui["ui:order"] = order
     return schema, ui
+
+
+def _named(key: object, names: dict[str, str]) -> object:
+    if isinstance(key, str):
+        head, dot, rest = key.partition(".")
+        if head in names:
+            return names[head] + dot + rest
+    return key
 
 
 def _flatten(components: list) -> list[dict]:

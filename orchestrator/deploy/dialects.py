@@ -8,7 +8,10 @@ every change and for everything kept as documentation.
   form-js `zeebe:userTaskForm` or a linked `.form` file (→ JSON Schema plus uiSchema, `dialect_forms`);
 - JUEL and FEEL conditions (→ sandbox expressions, `expressions`);
 - service tasks with no implementation, data stores, Zeebe multi-instance loops (`dialect_tasks`);
-- data objects named for their variable, and task ports that only carry them (`dialect_data`);
+- BPMN's `potentialOwner` with a role name (→ the task's lane, as a candidate group);
+- data objects and the process's own inputs and outputs named for their variable (names with spaces too), and
+  task ports that only carry them (`dialect_data`);
+- Trisotech's input bindings (→ the step's pre-script, `dialect_mappings`);
 - Zeebe input and output mappings (→ the step's pre- and post-script, `dialect_mappings`);
 - lanes named after a role: `--map-lane NAME=GROUP` renames them to the group (the old name stays as the
   lane's documentation).
@@ -69,6 +72,7 @@ class Context:
         self.lane_map = lane_map
         self.groups = groups
         self.used_lanes: set[str] = set()
+        self.names: dict[str, str] = {}  # the diagram's data names with spaces → their variables
 
     def group_of(self, name: str) -> str | None:
         self.used_lanes.update({name} & set(self.lane_map))
@@ -83,6 +87,7 @@ def translate(tree: etree._ElementTree, file: str, ctx: Context) -> list[Finding
     """Translate one diagram in place; the findings say what changed and what is left."""
     findings: list[Finding] = []
     root = tree.getroot()
+    ctx.names = dialect_data.names(root)  # read before the data is renamed by them
     processes = root.findall("bpmn:process", NS)
     if processes and not any(p.get("isExecutable", "true") == "true" for p in processes):
         findings.append(Finding("documentation", documentation_only(), file))
@@ -104,9 +109,12 @@ def translate(tree: etree._ElementTree, file: str, ctx: Context) -> list[Finding
         for task in process.iter(f"{{{BPMN}}}userTask"):
             findings += _user_task(process, task, file, ctx)
     for node in root.iter(f"{{{BPMN}}}conditionExpression", f"{{{BPMN}}}condition"):
-        findings += _condition(node, file)
+        findings += _condition(node, file, ctx.names)
     translated = (
-        dialect_tasks.translate(root) + dialect_data.translate(root) + dialect_mappings.translate(root)
+        dialect_tasks.translate(root)
+        + dialect_mappings.trisotech_bindings(root, ctx.names)
+        + dialect_data.translate(root)
+        + dialect_mappings.translate(root, ctx.names)
     )
     for kind, message, line, element in translated:
         findings.append(Finding(kind, message, file, line, element))
@@ -120,12 +128,12 @@ def _where(node: etree._Element) -> tuple[int | None, str | None]:
     return (node.sourceline, node.get("id")) if node is not None else (None, None)
 
 
-def _condition(node: etree._Element, file: str) -> list[Finding]:
+def _condition(node: etree._Element, file: str, names: dict[str, str]) -> list[Finding]:
     source = (node.text or "").strip()
     if not source:
         return []
     line, element = _where(node)
-    t = expressions.translate(source, node.get("language"))
+    t = expressions.translate(source, node.get("language"), names)
     if t.python is None:
         message = _(
             "condition '{source}' ({dialect}) has no safe translation: rewrite it as a sandbox expression",
@@ -176,8 +184,10 @@ def _user_task(process: etree._Element, task: etree._Element, file: str, ctx: Co
     findings = []
     tid, line = task.get("id"), task.sourceline
     assignment = task.find("bpmn:extensionElements/zeebe:assignmentDefinition", NS)
-    candidates = _attr(task, "candidateGroups") or (
-        assignment.get("candidateGroups") if assignment is not None else None
+    candidates = (
+        _attr(task, "candidateGroups")
+        or (assignment.get("candidateGroups") if assignment is not None else None)
+        or _potential_owner(task)
     )
     assignee = _attr(task, "assignee") or (assignment.get("assignee") if assignment is not None else None)
     if candidates:
@@ -191,6 +201,15 @@ def _user_task(process: etree._Element, task: etree._Element, file: str, ctx: Co
     if _property(task, FORM_PROPERTY) is None:
         findings += _form(process, task, file, ctx)
     return findings
+
+
+def _potential_owner(task: etree._Element) -> str | None:
+    """BPMN's own way (Trisotech, Bizagi): `potentialOwner` with a plain role name as its expression."""
+    text = task.findtext(
+        "bpmn:potentialOwner/bpmn:resourceAssignmentExpression/bpmn:formalExpression", None, NS
+    )
+    names = _names(text or "")
+    return ", ".join(names) if names and all(dialect_data.is_variable(n) for n in names) else None
 
 
 def _lane_of(process: etree._Element, task_id: str) -> etree._Element | None:
@@ -243,7 +262,16 @@ def _candidate_lane(
 
 
 def _lane_set_index(process: etree._Element) -> int:
-    heads = ("documentation", "extensionElements", "auditing", "monitoring", "property")
+    heads = (  # what BPMN's schema puts before a process's lane set
+        "documentation",
+        "extensionElements",
+        "supportedInterfaceRef",
+        "ioSpecification",
+        "ioBinding",
+        "auditing",
+        "monitoring",
+        "property",
+    )
     index = 0
     for i, child in enumerate(process):
         if isinstance(child.tag, str) and etree.QName(child).localname in heads:
@@ -313,7 +341,7 @@ def _form(process: etree._Element, task: etree._Element, file: str, ctx: Context
             what = _("linked form-js form {file} (zeebe:formDefinition formId)", file=linked[0])
     if embedded is not None:
         try:
-            schema, ui = dialect_forms.from_form_js(embedded, task.get("name") or tid)
+            schema, ui = dialect_forms.from_form_js(embedded, task.get("name") or tid, ctx.names)
         except ValueError as exc:
             message = _("the form of '{task}' cannot be read: {detail}", task=tid, detail=str(exc))
             return [Finding("fix", message, file, line, tid)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from orchestrator.bpmn import sandbox
@@ -59,10 +60,37 @@ class Translation:
         return self.python is not None and self.python != self.source
 
 
-def translate(text: str, language: str | None = None) -> Translation:
-    """The sandbox expression for a condition as written (`language`: the expression's language attribute)."""
+def translate(text: str, language: str | None = None, names: Mapping[str, str] | None = None) -> Translation:
+    """The sandbox expression for a condition as written (`language`: the expression's language attribute;
+    `names`: the diagram's data names with spaces, as FEEL allows them, and the variable each is read as)."""
     source = (text or "").strip()
     lang = (language or "").lower()
+    if names and not (source.startswith("${") or source.startswith("#{")):
+        return _with_names(source, lang, names)
+    return _translate(source, lang)
+
+
+def _with_names(source: str, lang: str, names: Mapping[str, str]) -> Translation:
+    """Translate with each known name with spaces read as its variable (outside string literals)."""
+    pattern = re.compile(
+        "|".join(
+            r"(?<![\w])" + r"\s+".join(map(re.escape, name.split())) + r"(?![\w])"
+            for name in sorted(names, key=len, reverse=True)
+        )
+    )
+    if not pattern.search(source):
+        return _translate(source, lang)
+    by_words = {" ".join(name.split()): variable for name, variable in names.items()}
+    parts = re.split(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""", source)
+    plain = "".join(
+        part if i % 2 else pattern.sub(lambda m: by_words[" ".join(m.group(0).split())], part)
+        for i, part in enumerate(parts)
+    )
+    translated = _translate(plain, lang)
+    return Translation(source, translated.python, translated.dialect)
+
+
+def _translate(source: str, lang: str) -> Translation:
     if any(s in lang for s in ("javascript", "groovy", "python:", "ecmascript")):
         return Translation(source, None, lang.rsplit("/", 1)[-1] or lang)
     if (source.startswith("${") or source.startswith("#{")) and source.endswith("}"):
