@@ -450,6 +450,30 @@ FIRST_TIMERS_DONE = "SELECT count(*) FROM job WHERE kind = 'timer' AND status = 
 AT_THE_END = "SELECT count(*) FROM human_task WHERE name = 'Task_done' AND state = 'open'"
 
 
+def timer_jobs_report(ow: OneWindow, first: datetime, logs: Path) -> str:
+    """What a timed-out timer test needs to be understood: the timer jobs by status, attempts and whether
+    they are still due at `first`, a few of their errors, and the end of each worker's and the beat's log."""
+    lines = []
+    with ow.store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT status, attempts, due_at = :due, dispatched_at IS NOT NULL, count(*), min(last_error) "
+                "FROM job WHERE kind = 'timer' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+            ),
+            {"due": first.replace(tzinfo=None)},
+        )
+        for status, attempts, at_first, sent, n, error in rows:
+            lines.append(
+                f"{n} timer job(s) {status}, attempts {attempts}, due at first: {at_first}, sent: {sent}"
+            )
+            if error:
+                lines.append("  e.g. " + error.splitlines()[0][:300])
+    for log in sorted(logs.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        lines += [f"--- {log.name}", *tail]
+    return "\n".join(lines)
+
+
 def count(ow: OneWindow, sql: str, **params) -> int:
     with ow.store.engine.connect() as conn:
         return conn.execute(text(sql), params).scalar_one()
@@ -499,10 +523,13 @@ def test_two_workers_fire_1000_timers_due_in_the_same_second_each_once_and_in_or
         assert datetime.now(UTC) < first, "starting 1000 instances took longer than planned"
         before = versions(ow.store.engine)
         wait_until(lambda: datetime.now(UTC) >= first, 120)
-        fired = wait_until(
-            lambda: count(ow, FIRST_TIMERS_DONE, due=first.replace(tzinfo=None)) == 1000, 120, 0.5
-        )
-        took = wait_until(lambda: count(ow, AT_THE_END) == 1000, 120, 0.5)
+        try:
+            fired = wait_until(
+                lambda: count(ow, FIRST_TIMERS_DONE, due=first.replace(tzinfo=None)) == 1000, 120, 0.5
+            )
+            took = wait_until(lambda: count(ow, AT_THE_END) == 1000, 120, 0.5)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{timer_jobs_report(ow, first, tmp_path)}") from None
     finally:
         stop(beat)
         workers.stop()
