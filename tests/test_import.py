@@ -22,6 +22,7 @@ from orchestrator.core.config import REPO_ROOT
 from orchestrator.core.errors import Conflict, InvalidInput, NotAllowed
 
 INTEROP = BPMN_DIR / "interop"
+OPEN = ("open", "claimed")  # a step in no lane is claimed by whoever started the instance
 MIWG = REPO_ROOT.parent / "shared" / "interop" / "miwg-reference"
 assert MIWG.is_dir(), f"the MIWG reference models are expected at {MIWG}"
 LANES = {"window": "frontdesk", "approvers": "民政"}
@@ -43,7 +44,7 @@ def publish_and_run(harness, key: str, version: int, steps: list[tuple[str, dict
     harness.members(zhang=["frontdesk"], li=["minzheng"])
     started = harness.ow.start(key, actor="zhang")
     for user, data in steps:
-        task = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"][0]
+        task = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] in OPEN][0]
         harness.ow.complete(task["id"], user, data)
     return harness.ow.instance(started["instance"])
 
@@ -62,7 +63,10 @@ def test_a_camunda_7_diagram_imports_translated_and_runs_once_its_lanes_are_mapp
     assert "fix" not in found
     assert "candidate group 'window' → lane 'frontdesk'" in found["translated"]
     assert "condition '${amount >= 0 && approved}' (juel) → amount >= 0 and approved" in found["translated"]
-    assert any("assignee '${initiator}' kept as documentation" in m for m in found["documentation"])
+    assert (
+        "assignee '${initiator}' → the step goes to the user named by the variable initiator"
+        in found["translated"]
+    )
     stored = harness.ow.definition("street_permit", 1)
     assert stored["import_report"] == done["report"]
     apply_form = stored["forms"]["apply.schema.json"]
@@ -454,7 +458,7 @@ def test_the_runnable_miwg_model_runs_to_its_end_both_ways(harness):
     with clock.travel(clock.now() + timedelta(days=7, seconds=1)):
         for _round in range(8):  # the daily reminders, then the week's timer
             harness.ow.run_due_jobs()
-    (call,) = [t for t in harness.ow.instance(second["instance"])["tasks"] if t["state"] == "open"]
+    (call,) = [t for t in harness.ow.instance(second["instance"])["tasks"] if t["state"] in OPEN]
     assert call["name"] == "UserTask_CallCustomer"
     assert harness.ow.complete(call["id"], "admin", {})["status"] == "completed"
 
@@ -538,7 +542,7 @@ def test_a_data_store_keeps_its_value_with_the_instance(harness):
     enter = harness.ow.instance(instance)["tasks"][0]
     harness.ow.complete(enter["id"], "admin", {"ledger": 21})  # written to the store, read by the script
     harness.restart()
-    note = [t for t in harness.ow.instance(instance)["tasks"] if t["state"] == "open"][0]
+    note = [t for t in harness.ow.instance(instance)["tasks"] if t["state"] in OPEN][0]
     end = harness.ow.complete(note["id"], "admin", {"DataStore_notes": "checked"})
     assert end["status"] == "completed"
     assert harness.ow.instance(instance)["data"]["doubled"] == 42
@@ -556,7 +560,7 @@ def test_a_zeebe_multi_instance_loop_runs_once_per_item(harness):
     harness.members(zhang=["frontdesk"])
     instance = harness.ow.start("check_documents", actor="zhang", data={"documents": ["passport", "payslip"]})
     for verdict in ("valid", "expired"):
-        (task,) = [t for t in harness.ow.instance(instance["instance"])["tasks"] if t["state"] == "open"]
+        (task,) = [t for t in harness.ow.instance(instance["instance"])["tasks"] if t["state"] in OPEN]
         harness.ow.complete(task["id"], "zhang", {"verdict": verdict})
     end = harness.ow.instance(instance["instance"])
     assert end["status"] == "completed"
@@ -581,9 +585,7 @@ def test_a_zeebe_loop_that_is_not_a_plain_name_is_left_to_fix(sqlite_harness, tm
 
 
 def open_task(harness, instance: int, name: str) -> dict:
-    (task,) = [
-        t for t in harness.ow.instance(instance)["tasks"] if t["state"] == "open" and t["name"] == name
-    ]
+    (task,) = [t for t in harness.ow.instance(instance)["tasks"] if t["state"] in OPEN and t["name"] == name]
     return task
 
 
@@ -921,13 +923,13 @@ def test_miwg_c_9_0_runs_to_its_ends_once_its_job_workers_and_decision_are_given
             open_task(harness, instance, "UserTask_CheckForFraud")["id"], "wang", {"fraud": True}
         )
         other = harness.ow.start("customer_onboarding_en", actor="zhang", data=data)["instance"]
-        opened = [t["name"] for t in harness.ow.instance(other)["tasks"] if t["state"] == "open"]
+        opened = [t["name"] for t in harness.ow.instance(other)["tasks"] if t["state"] in OPEN]
         assert opened == ["UserTask_DecideOnApplication"]  # the next applicant is not suspected of fraud
     elif story == "cancelled":
         harness.ow.send_message("Message_CancellationRequested", {}, instance_id=instance)
     inst = harness.ow.instance(instance)
     assert inst["status"] == "completed"
-    assert [t["name"] for t in inst["tasks"] if t["state"] == "open"] == []
+    assert [t["name"] for t in inst["tasks"] if t["state"] in OPEN] == []
     marks = harness.ow.progress(instance, parts=("marks",))["marks"]["completed"]
     assert end in marks
     others = {
@@ -1084,12 +1086,16 @@ def test_miwg_c_1_1_runs_with_its_data_objects_once_its_archive_service_is_remov
     translated = kinds(done["report"])["translated"]
     for name in ("approver", "approved", "clarified"):
         assert any(m.startswith(f"data object '{name}' (id ") for m in translated), name
+    assert "assignee '${approver}' → the step goes to the user named by the variable approver" in translated
     key = done["versions"][0]["key"]
     harness.ow.set_status(key, 1, "published")
     harness.members(zhang=["frontdesk"], li=["minzheng"], wang=["renshe"])
     instance = harness.ow.start(key, actor="zhang")["instance"]
     harness.ow.complete(open_task(harness, instance, "assignApprover")["id"], "zhang", {"approver": "li"})
     approve = open_task(harness, instance, "approveInvoice")
+    assert approve["assignee"] == "li"  # the approver the first step named
+    with pytest.raises(NotAllowed):  # in no lane, it is li's alone
+        harness.ow.complete(approve["id"], "wang", {"approved": True})
     with pytest.raises(InvalidInput, match="approved"):  # the step's output is required, as the model says
         harness.ow.complete(approve["id"], "li", {})
     assert open_task(harness, instance, "approveInvoice")["id"] == approve["id"]

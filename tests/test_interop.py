@@ -14,9 +14,10 @@ from conftest import BPMN_DIR
 
 from orchestrator.core import clock
 from orchestrator.core.config import REPO_ROOT
-from orchestrator.core.errors import InvalidInput, NotFound
+from orchestrator.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 INTEROP = BPMN_DIR / "interop"
+OPEN = ("open", "claimed")  # a step in no lane is claimed by whoever started the instance
 
 
 def run_to_end(harness, key: str) -> dict:
@@ -25,7 +26,7 @@ def run_to_end(harness, key: str) -> dict:
     started = ow.start(key, actor="admin")
     for _step in range(10):
         ow = harness.restart()
-        open_tasks = [t for t in ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+        open_tasks = [t for t in ow.instance(started["instance"])["tasks"] if t["state"] in OPEN]
         if not open_tasks:
             break
         ow.complete(open_tasks[0]["id"], "admin", {})
@@ -66,7 +67,7 @@ def test_an_event_sub_process_started_by_an_error_waits_for_it(harness, tmp_path
     assert done["status"] == "completed", done
     assert [t["name"] for t in done["tasks"]] == ["First", "Second", "Handle"]
     started = harness.ow.start("event_subprocess_error_start", actor="admin")
-    opened = [t["name"] for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+    opened = [t["name"] for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] in OPEN]
     assert opened == ["First"]  # not 'Handle' too
     assert harness.ow.incidents() == []
 
@@ -89,6 +90,23 @@ def test_a_compensation_start_of_an_event_sub_process_is_refused(harness, tmp_pa
     assert harness.row_counts() == before
 
 
+def test_a_step_in_no_lane_is_the_starter_s_alone(harness):
+    """A step in no lane is offered to no group: as in SpiffArena it goes to whoever started the instance,
+    and nobody else may see it, do it or send it back to a group."""
+    harness.ow.deploy(INTEROP / "data_output.bpmn", publish=True)
+    harness.members(zhang=["frontdesk"], li=["frontdesk"], wang=["minzheng"])
+    task = harness.ow.start("data_output", actor="zhang")["tasks"][0]
+    assert (task["assignee"], task["state"]) == ("zhang", "claimed")
+    for other in ("li", "wang"):
+        with pytest.raises(NotAllowed):
+            harness.ow.task(task["id"], other)
+        with pytest.raises(NotAllowed, match="in no lane"):
+            harness.ow.complete(task["id"], other, {"amount": 5})
+    with pytest.raises(Conflict, match="in no lane"):
+        harness.ow.unclaim(task["id"], "zhang")
+    assert harness.ow.complete(task["id"], "zhang", {"amount": 5})["status"] == "completed"
+
+
 def test_engine_refused_data_is_invalid_input_and_the_task_stays(harness):
     harness.ow.deploy(INTEROP / "data_output.bpmn", publish=True)
     started = harness.ow.start("data_output", actor="admin")
@@ -100,7 +118,9 @@ def test_engine_refused_data_is_invalid_input_and_the_task_stays(harness):
     assert problem.field == "amount"
     assert "amount" in str(problem.message)
     assert harness.row_counts() == before
-    assert harness.ow.instance(started["instance"])["tasks"][0]["state"] == "open"
+    assert (
+        harness.ow.instance(started["instance"])["tasks"][0]["state"] == "claimed"
+    )  # by admin, who started it
     assert harness.ow.complete(task["id"], "admin", {"amount": 5})["status"] == "completed"
 
 
@@ -194,7 +214,7 @@ def test_a_message_starts_an_event_sub_process(harness):
     harness.restart()
     assert harness.ow.send_message("note", {}, instance_id=started["instance"])["message"] == "note"
     inst = harness.ow.instance(started["instance"])
-    assert sorted(t["name"] for t in inst["tasks"] if t["state"] == "open") == ["First", "Handle"]
+    assert sorted(t["name"] for t in inst["tasks"] if t["state"] in OPEN) == ["First", "Handle"]
     done = run_to_end_of(harness, started["instance"])
     assert done["status"] == "completed"
     assert sorted(t["name"] for t in done["tasks"]) == ["First", "Handle", "Second"]
@@ -206,7 +226,7 @@ def run_to_end_of(harness, instance: int) -> dict:
     """Complete every open task of `instance` with empty data, restarting between steps."""
     for _step in range(10):
         harness.restart()
-        open_tasks = [t for t in harness.ow.instance(instance)["tasks"] if t["state"] == "open"]
+        open_tasks = [t for t in harness.ow.instance(instance)["tasks"] if t["state"] in OPEN]
         if not open_tasks:
             break
         harness.ow.complete(open_tasks[0]["id"], "admin", {})
@@ -220,7 +240,7 @@ def test_a_missing_multi_instance_output_item_is_invalid_input(harness):
     harness.members(a=["frontdesk"], b=["minzheng"])
     started = harness.ow.start("multi_instance_sequential", actor="a")
     harness.ow.complete(started["tasks"][0]["id"], "a", {"applicant": "周九", "reviewers": ["p", "q"]})
-    (review,) = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+    (review,) = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] in OPEN]
     with pytest.raises(InvalidInput) as info:
         harness.ow.complete(review["id"], "b", {"approved": True})
     assert info.value.problems[0].field == "opinion"
@@ -257,8 +277,8 @@ def test_an_interrupting_event_sub_process_stops_the_rest_of_the_process(harness
     harness.ow.send_message("note", {}, instance_id=started["instance"])
     harness.restart()
     inst = harness.ow.instance(started["instance"])
-    assert [t["name"] for t in inst["tasks"] if t["state"] == "open"] == ["Handle"]
-    (handle,) = [t for t in inst["tasks"] if t["state"] == "open"]
+    assert [t["name"] for t in inst["tasks"] if t["state"] in OPEN] == ["Handle"]
+    (handle,) = [t for t in inst["tasks"] if t["state"] in OPEN]
     assert harness.ow.complete(handle["id"], "admin", {})["status"] == "completed"
     marks = harness.ow.progress(started["instance"], parts=("marks",))["marks"]["completed"]
     assert "CancelEnd" in marks and "Second" not in marks and "EndEvent_1" not in marks
@@ -273,7 +293,7 @@ def test_a_non_interrupting_message_still_runs_beside_the_process(harness):
     harness.ow.deploy(INTEROP / "event_subprocess_message.bpmn", publish=True)
     started = harness.ow.start("event_subprocess_message", actor="admin")
     harness.ow.send_message("note", {}, instance_id=started["instance"])
-    opened = [t["name"] for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+    opened = [t["name"] for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] in OPEN]
     assert sorted(opened) == ["First", "Handle"]
 
 
@@ -284,7 +304,7 @@ def test_a_process_done_before_its_event_sub_process_timer_ends_without_waiting_
     started = harness.ow.start("event_subprocess_timer", actor="admin")
     with clock.travel(clock.now() + timedelta(days=2)):
         harness.ow.run_due_jobs()
-        (review,) = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"]
+        (review,) = [t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] in OPEN]
         assert harness.ow.complete(review["id"], "admin", {})["status"] == "completed"
     with clock.travel(clock.now() + timedelta(days=6)):
         harness.ow.run_due_jobs()
@@ -300,7 +320,7 @@ def test_an_event_sub_process_timer_that_fires_first_runs_beside_the_process(har
         harness.ow.run_due_jobs()
         harness.restart()
         opened = {
-            t["name"]: t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] == "open"
+            t["name"]: t for t in harness.ow.instance(started["instance"])["tasks"] if t["state"] in OPEN
         }
         assert sorted(opened) == ["Chase", "Review"]
         assert (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
@@ -368,6 +369,19 @@ def find_task(wf: BpmnWorkflow, spiff_task_id: str) -> Task | None:
 def properties(task: Task) -> dict:
     """The `spiffworkflow:properties` the diagram gives the task's element."""
     return getattr(task.task_spec, "extensions", {}).get("properties", {}) or {}
+
+
+def variable(task: Task, name: str) -> Any:
+    """A variable as the step sees it: its data, else the data object of that name (Camunda keeps data objects
+    as variables; SpiffWorkflow keeps them apart, in the process that declares them)."""
+    if name in task.data:
+        return task.data[name]
+    wf = task.workflow
+    while wf is not None:
+        if name in wf.data_objects:
+            return wf.data_objects[name]
+        wf = wf.parent_workflow
+    return None
 
 
 def task_form(task: Task) -> tuple[str | None, str | None]:

@@ -40,6 +40,7 @@ OURS = (
 )
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF, "zeebe": ZEEBE}
 FORM_PROPERTY = "formJsonSchemaFilename"
+ASSIGNEE_PROPERTY = "assigneeVariable"  # the step goes to the user this variable names (runtime/instances)
 UI_PROPERTY = "formUiSchemaFilename"
 
 
@@ -192,7 +193,18 @@ def _user_task(process: etree._Element, task: etree._Element, file: str, ctx: Co
     assignee = _attr(task, "assignee") or (assignment.get("assignee") if assignment is not None else None)
     if candidates:
         findings += _candidate_lane(process, task, _names(candidates), file, ctx)
-    if assignee:
+    variable = _assignee_variable(assignee or "")
+    if variable and _property(task, ASSIGNEE_PROPERTY) == variable:
+        pass  # translated on an earlier import (an exported draft read back)
+    elif variable:
+        set_property(task, ASSIGNEE_PROPERTY, variable)
+        message = _(
+            "assignee '{assignee}' → the step goes to the user named by the variable {variable}",
+            assignee=assignee,
+            variable=variable,
+        )
+        findings.append(Finding("translated", message, file, line, tid))
+    elif assignee:
         message = _(
             "assignee '{assignee}' kept as documentation: a step is offered to its lane's group and a clerk claims it",
             assignee=assignee,
@@ -201,6 +213,18 @@ def _user_task(process: etree._Element, task: etree._Element, file: str, ctx: Co
     if _property(task, FORM_PROPERTY) is None:
         findings += _form(process, task, file, ctx)
     return findings
+
+
+def _assignee_variable(value: str) -> str | None:
+    """The variable an assignee expression reads (`${approver}`, `#{approver}`, `= approver`), if it is one."""
+    value = value.strip()
+    if value[:2] in ("${", "#{") and value.endswith("}"):
+        value = value[2:-1].strip()
+    elif value.startswith("="):
+        value = value[1:].strip()
+    else:
+        return None
+    return value if dialect_data.is_variable(value) else None
 
 
 def _potential_owner(task: etree._Element) -> str | None:

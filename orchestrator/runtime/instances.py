@@ -347,6 +347,7 @@ def _sync_tasks(
         form_key, ui_key = engine.task_form(task)
         lane = task.task_spec.lane
         group = rt.group_of(lane)
+        assignee = _assignee(task)
         rows.append(
             {
                 "instance_id": instance_id,
@@ -356,8 +357,8 @@ def _sync_tasks(
                 "lane": lane,
                 "candidate_group": group,
                 "due_at": hooks.current().step_due(session, instance_id, group, rt, engine.properties(task)),
-                "assignee": None,
-                "state": "open",
+                "assignee": assignee,
+                "state": "claimed" if assignee else "open",
                 "form_key": form_key,
                 "ui_form_key": ui_key,
                 "priority": 50,
@@ -367,8 +368,31 @@ def _sync_tasks(
         )
     if not rows:
         return []
+    if any(row["candidate_group"] is None and row["assignee"] is None for row in rows):
+        _to_the_starter(session, instance_id, rows)
     ids = session.connection().execute(INSERT_TASKS, rows).scalars()
     return [task_summary({**row, "id": task_id}) for row, task_id in zip(rows, ids, strict=True)]
+
+
+def _assignee(task) -> str | None:
+    """The user a step goes to by its data (`assigneeVariable`, as Camunda's `assignee="${approver}"`)."""
+    variable = engine.properties(task).get("assigneeVariable")
+    name = engine.variable(task, variable) if variable else None
+    return name.strip()[:100] if isinstance(name, str) and name.strip() else None
+
+
+def _to_the_starter(session: Session, instance_id: int, rows: list[dict]) -> None:
+    """A human task in no lane is offered to no group: it goes to whoever started the instance (as in
+    SpiffArena), and no one else may see or do it. With no starter (a timer or a message started it), only
+    an admin can give it to someone."""
+    starter = (
+        session.connection()
+        .execute(select(INSTANCES.c.started_by).where(INSTANCES.c.id == instance_id))
+        .scalar()
+    )
+    for row in rows:
+        if row["candidate_group"] is None and row["assignee"] is None and starter:
+            row["assignee"], row["state"] = starter, "claimed"
 
 
 def _sync_timer_job(session, instance_id, status, wf) -> None:

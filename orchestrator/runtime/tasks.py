@@ -178,7 +178,11 @@ def lock_for_action(session: Session, task_id: int, user: str) -> Row:
 
 def check(task: Row, user: str) -> None:
     """The user must be the task's assignee or in its group where it belongs; the task must be open."""
-    if task.assignee != user and task.candidate_group and not task.member:
+    if task.assignee != user and not task.candidate_group:
+        raise NotAllowed(
+            _("task {id} is in no lane: only the person who started its case may do it", id=task.id)
+        )
+    if task.assignee != user and not task.member:
         raise NotAllowed(
             _(
                 "task {id} is not offered to {user} (group '{group}')",
@@ -208,6 +212,8 @@ def unclaim(session: Session, task_id: int, user: str) -> TaskSummary:
         raise Conflict(_("task {id} is no longer open (it is {state})", id=task_id, state=task.state))
     if task.assignee != user:
         raise NotAllowed(_("task {id} is not claimed by {user}", id=task_id, user=user))
+    if not task.candidate_group:  # released, it would be nobody's
+        raise Conflict(_("task {id} is in no lane: it cannot go back to a group", id=task_id))
     session.connection().execute(SET_TASK, {"task_id": task_id, "state": "open", "assignee": None})
     audit.record(session, "unclaim", user, instance_id=task.instance_id, task_id=task_id)
     return instances.task_summary({**task._mapping, "state": "open", "assignee": None})
