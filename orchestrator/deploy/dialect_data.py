@@ -215,6 +215,16 @@ def _carried_ports(activity: etree._Element, objects: set[str | None]) -> set[st
 PLACEHOLDER = "__targetRef_placeholder"  # what bpmn.io names the port a data association is drawn to
 
 
+def _associated(owner: etree._Element) -> set[str]:
+    """The ids a step's data associations name, at either end."""
+    return {
+        (ref.text or "").strip()
+        for assoc in owner.findall("bpmn:dataInputAssociation", NS)
+        + owner.findall("bpmn:dataOutputAssociation", NS)
+        for ref in assoc.findall("bpmn:sourceRef", NS) + assoc.findall("bpmn:targetRef", NS)
+    }
+
+
 def _loose_outputs(process: etree._Element) -> list[Line]:
     """Steps' data outputs that no association carries anywhere (what the vendor's own service fills), and
     placeholder ports no association uses: the engine would stop the step for want of them, and nothing
@@ -224,12 +234,7 @@ def _loose_outputs(process: etree._Element) -> list[Line]:
         owner = io.getparent()
         if owner is process:
             continue
-        used = {
-            (ref.text or "").strip()
-            for assoc in owner.findall("bpmn:dataOutputAssociation", NS)
-            + owner.findall("bpmn:dataInputAssociation", NS)
-            for ref in assoc.findall("bpmn:sourceRef", NS) + assoc.findall("bpmn:targetRef", NS)
-        }
+        used = _associated(owner)
         loose = [
             p
             for p in io
@@ -259,12 +264,7 @@ def _unfillable(process: etree._Element) -> list[Line]:
         owner = io.getparent()
         if owner is process:
             continue
-        fed = {
-            (ref.text or "").strip()
-            for assoc in owner.findall("bpmn:dataInputAssociation", NS)
-            + owner.findall("bpmn:dataOutputAssociation", NS)
-            for ref in assoc.findall("bpmn:targetRef", NS) + assoc.findall("bpmn:sourceRef", NS)
-        }
+        fed = _associated(owner)
         for port in io:
             if not isinstance(port.tag, str) or etree.QName(port).localname not in (
                 "dataInput",
